@@ -1,0 +1,34 @@
+"""Every setting, declared once: name, default, help. The CLI and docs read this."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: object
+    help: str
+
+
+SETTINGS = (
+    Setting("base", "http://127.0.0.1:8080",
+            "Base IRI of every minted IRI; the default is the local server's own address, "
+            "so a default build dereferences against `zaisei serve`."),
+    Setting("sources", "sources", "Folder holding one source folder per dataset."),
+    Setting("output", "output", "Folder the build publishes to and the server reads."),
+    Setting("host", "127.0.0.1", "Address the server listens on."),
+    Setting("port", 8080, "Port the server listens on."),
+    Setting("query_timeout", 10.0, "Seconds a SPARQL query may run before it is stopped."),
+    Setting("max_results", 10000, "Most result rows the endpoint returns; more is reported, never cut silently."),
+    Setting("max_query_length", 20000, "Longest SPARQL query accepted, in characters."),
+    Setting("threads", 8, "Worker threads of the WSGI server."),
+)
+DEFAULTS = {s.name: s.default for s in SETTINGS}
+
+
+def help_for(name: str) -> str:
+    """The help text of a setting, with its default, for CLI options."""
+    setting = next(s for s in SETTINGS if s.name == name)
+    return f"{setting.help} [default: {setting.default}]"
