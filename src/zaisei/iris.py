@@ -1,0 +1,96 @@
+"""Every IRI and URL path the project mints, in one place.
+
+Things live at ``{base}/id/...`` and their documents at ``{base}/doc/...``
+(Cool URIs: a 303 leads from one to the other). Ontology terms live in a
+fixed namespace, independent of the base, so that the shapes and mappings
+name them without templating and data from different publishers share them.
+The mappings (SPARQL) build the same patterns with CONCAT; a test checks that
+every IRI in a built graph matches a pattern declared here.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+ONTOLOGY = "https://w3id.org/zaisei/def"
+VOCAB = ONTOLOGY + "/"
+
+# kind -> path under {base}; {dataset} and {key} are filled from the tables.
+# Fixed-prefix kinds first: classify() tries them in this order, so a
+# dataset may not be keyed catalog, code, date, structure...
+PATTERNS = {
+    "fiscal-year": "/id/fiscal-year/{year}",
+    "instant": "/id/date/{date}",
+    "organization": "/id/organization/{code}",
+    "structure": "/id/structure/{key}",
+    "component": "/id/structure/{key}/{component}",
+    "code": "/id/code/{key}",
+    "code-value": "/id/code/{key}/{value}",
+    "catalog": "/id/catalog",
+    "series": "/id/series/{code}",
+    "service": "/id/service/sparql",
+    "dataset": "/id/{dataset}",
+    "budget": "/id/{dataset}/budget",
+    "document": "/id/{dataset}/document",
+    "cube": "/id/{dataset}/cube/{key}",
+    "scheme": "/id/{dataset}/scheme/{key}",
+    "account": "/id/{dataset}/account/{key}",
+    "priority": "/id/{dataset}/priority/{key}",
+    "account-figure": "/id/{dataset}/figure/account/{key}/{year}",
+    "priority-figure": "/id/{dataset}/figure/priority/{key}",
+    "change": "/id/{dataset}/change/{key}",
+    "policy-figure": "/id/{dataset}/policy-figure/{key}",
+    "indicator": "/id/{dataset}/indicator/{key}",
+    "facility": "/id/{dataset}/facility/{key}",
+    "address": "/id/{dataset}/facility/{key}/address",
+    "hours": "/id/{dataset}/opening-hours/{key}",
+    "defect": "/id/{dataset}/defect/{key}",
+    "quote": "/id/{dataset}/quote/{table}/{key}/{figure}",
+    "selector": "/id/{dataset}/quote/{table}/{key}/{figure}/{selector}",
+}
+RESERVED_KEYS = frozenset(p.split("/")[2] for p in PATTERNS.values() if not p.startswith("/id/{"))
+_REGEXES = {kind: re.compile("^" + re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(p)) + "$")
+            for kind, p in PATTERNS.items()}
+
+
+def mint(base: str, kind: str, **parts: str) -> str:
+    """The IRI of a thing: mint(base, "account", dataset="minato-2021", key="general")."""
+    safe = {name: quote(str(value), safe="") for name, value in parts.items()}
+    return base.rstrip("/") + PATTERNS[kind].format(**safe)
+
+
+def classify(base: str, iri: str) -> tuple[str, dict] | None:
+    """The kind and parts of an IRI minted under base, or None."""
+    if not iri.startswith(base.rstrip("/") + "/"):
+        return None
+    path = iri[len(base.rstrip("/")):]
+    for kind, regex in _REGEXES.items():
+        match = regex.match(path)
+        if match:
+            return kind, match.groupdict()
+    return None
+
+
+def document_path(thing_path: str) -> str:
+    """/id/x/y -> /doc/x/y: where a thing's description is served."""
+    return "/doc/" + thing_path.removeprefix("/id/")
+
+
+def thing_path(document_path_: str) -> str:
+    """/doc/x/y -> /id/x/y."""
+    return "/id/" + document_path_.removeprefix("/doc/")
+
+
+def source_text(base: str, dataset: str) -> str:
+    """URL of the readable view of a dataset's source document."""
+    return f"{base.rstrip('/')}/source/{quote(dataset, safe='')}"
+
+
+def download(base: str, path: str) -> str:
+    """URL of a published file under output/."""
+    return f"{base.rstrip('/')}/download/{path}"
+
+
+def sparql_endpoint(base: str) -> str:
+    return f"{base.rstrip('/')}/sparql"
