@@ -5,6 +5,7 @@ Exit codes: 0 ok, 1 the data does not conform, 2 cannot load / bad config.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -59,6 +60,77 @@ def reconcile(dataset: str, root: str, verbose: bool):
                f"{report.expressions - report.used - report.waived} unaccounted; "
                f"arithmetic checks {passed}/{len(report.checks)} passed")
     sys.exit(0 if report.ok else 1)
+
+
+def _project(output: str, base: str, root: str):
+    from .build import Project
+
+    return Project(sources=Path(root), output=Path(output), base=base)
+
+
+@main.command()
+@click.argument("datasets", nargs=-1)
+@click.option("--sources", "root", default=DEFAULTS["sources"], help=help_for("sources"))
+@click.option("--output", default=DEFAULTS["output"], help=help_for("output"))
+@click.option("--base", default=DEFAULTS["base"], help=help_for("base"))
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors (for CI).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary: counts, timings, checksums.")
+def build(datasets, root, output, base, quiet, as_json):
+    """Reconcile, map, validate and publish DATASETS (default: all) to the output folder."""
+    from .build import BuildError, build as run_build
+
+    progress = None if quiet or as_json else (lambda message: click.echo(f"  {message}"))
+    try:
+        result = run_build(_project(output, base, root), list(datasets) or None, progress)
+    except BuildError as exc:
+        for problem in exc.problems:
+            click.echo(f"error: {problem}", err=True)
+        click.echo(f"build failed; {output}/ was left as it was", err=True)
+        sys.exit(exc.exit_code)
+    if as_json:
+        click.echo(json.dumps(result.summary(), ensure_ascii=False, indent=1))
+    elif not quiet:
+        triples = sum(len(d.triples) for d in result.datasets)
+        click.echo(f"published {len(result.datasets)} dataset(s), {triples} triples, "
+                   f"{len(result.files)} files to {output}/")
+
+
+@main.command()
+@click.argument("sparql")
+@click.option("--output", default=DEFAULTS["output"], help=help_for("output"))
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "tsv", "xml", "turtle", "ntriples"]),
+              default="table", help="Result format.")
+def query(sparql, output, fmt):
+    """Answer a SPARQL query against the built graph in the output folder."""
+    from .query import QueryError, answer
+
+    try:
+        click.echo(answer(Path(output), sparql, fmt), nl=False)
+    except QueryError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+
+
+@main.command()
+@click.option("--host", default=DEFAULTS["host"], help=help_for("host"))
+@click.option("--port", default=DEFAULTS["port"], type=int, help=help_for("port"))
+@click.option("--output", default=DEFAULTS["output"], help=help_for("output"))
+@click.option("--threads", default=DEFAULTS["threads"], type=int, help=help_for("threads"))
+@click.option("--query-timeout", default=DEFAULTS["query_timeout"], type=float, help=help_for("query_timeout"))
+def serve(host, port, output, threads, query_timeout):
+    """Serve the published output: Linked Data pages, downloads and SPARQL (waitress)."""
+    import waitress
+
+    from .publication import PublicationError
+    from .web import create_app
+
+    try:
+        app = create_app(output, query_timeout=query_timeout)
+    except PublicationError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    click.echo(f"serving {output}/ at http://{host}:{port}/ (Ctrl-C to stop)")
+    waitress.serve(app, host=host, port=port, threads=threads, ident="zaisei", _quiet=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

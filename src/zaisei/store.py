@@ -21,6 +21,27 @@ FORMATS = {
 }
 
 
+RESULT_FORMATS = {
+    "json": ox.QueryResultsFormat.JSON,
+    "xml": ox.QueryResultsFormat.XML,
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+}
+
+
+def _table(solutions) -> str:
+    names = [v.value for v in solutions.variables]
+    rows = [[_plain(solution[name]) for name in names] for solution in solutions]
+    widths = [max([len(n)] + [len(r[i]) for r in rows]) for i, n in enumerate(names)]
+    lines = ["  ".join(n.ljust(w) for n, w in zip(names, widths))]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _plain(term) -> str:
+    return "" if term is None else term.value
+
+
 class StoreError(Exception):
     """A query or file the engine rejected; the message is the engine's."""
 
@@ -57,13 +78,67 @@ class GraphStore:
         target = ox.NamedNode(graph) if graph else None
         self._store.bulk_load(path=str(path), format=FORMATS[format], to_graph=target)
 
+    def load_bytes(self, data: bytes, format: str) -> None:
+        """Bulk-load RDF given as bytes (e.g. a decompressed dump)."""
+        try:
+            self._store.bulk_load(input=data, format=FORMATS[format])
+        except (SyntaxError, ValueError) as exc:
+            raise StoreError(str(exc)) from exc
+
+    def graph_names(self) -> list[str]:
+        """IRIs of the named graphs, sorted."""
+        return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
+
     def triples(self, graph: str | None = None) -> list:
         """All triples of a graph (default graph if None), sorted."""
         target = ox.NamedNode(graph) if graph else ox.DefaultGraph()
         return sorted((q.triple for q in self._store.quads_for_pattern(None, None, None, target)), key=sort_key)
 
     def query(self, query: str, **options):
-        return self._store.query(query, **options)
+        """Run any SPARQL query; StoreError carries the parser's message."""
+        try:
+            return self._store.query(query, **options)
+        except (SyntaxError, ValueError, OSError) as exc:
+            raise StoreError(str(exc)) from exc
+
+    @staticmethod
+    def format(result, fmt: str) -> str:
+        """A query result as text: table/csv/tsv/json/xml for solutions, RDF for graphs."""
+        if isinstance(result, ox.QueryBoolean):
+            return ("true" if bool(result) else "false") + "\n" if fmt == "table" else \
+                result.serialize(format=RESULT_FORMATS.get(fmt, ox.QueryResultsFormat.JSON)).decode()
+        if isinstance(result, ox.QuerySolutions):
+            if fmt == "table":
+                return _table(result)
+            return result.serialize(format=RESULT_FORMATS[fmt]).decode()
+        triples = sorted(result, key=sort_key)
+        return serialize(triples, "ntriples" if fmt not in FORMATS else fmt).decode()
+
+    def outgoing(self, iri: str) -> list:
+        """Triples whose subject is iri, in any graph, deduplicated and sorted."""
+        quads = self._store.quads_for_pattern(ox.NamedNode(iri), None, None)
+        return sorted({q.triple for q in quads}, key=lambda t: (str(t.predicate), str(t.object)))
+
+    def incoming(self, iri: str) -> list:
+        """Triples whose object is iri, in any graph, deduplicated and sorted."""
+        quads = self._store.quads_for_pattern(None, None, ox.NamedNode(iri))
+        return sorted({q.triple for q in quads}, key=lambda t: (str(t.predicate), str(t.subject)))
+
+    def literals(self, iri: str, predicate: str) -> list[tuple[str, str]]:
+        """(language, text) of the literal values of one property of iri."""
+        quads = self._store.quads_for_pattern(ox.NamedNode(iri), ox.NamedNode(predicate), None)
+        return sorted({(q.object.language or "", q.object.value) for q in quads if isinstance(q.object, ox.Literal)})
+
+    def select(self, query: str, **bindings: str) -> list[dict]:
+        """SELECT over the union of graphs; keyword bindings are IRIs substituted for variables."""
+        if bindings:
+            # A trailing VALUES binds variables without needing them in the projection.
+            names = " ".join(f"?{name}" for name in bindings)
+            iris = " ".join(f"<{ox.NamedNode(iri).value}>" for iri in bindings.values())
+            query = f"{query}\nVALUES ({names}) {{ ({iris}) }}"
+        solutions = self.query(query, use_default_graph_as_union=True)
+        names = [v.value for v in solutions.variables]
+        return [{name: row[name] for name in names} for row in solutions]
 
     def __len__(self) -> int:
         return len(self._store)
@@ -84,6 +159,20 @@ def parse(data: bytes | str, format: str, base: str | None = None) -> list:
         return list(ox.parse(data, format=FORMATS[format], base_iri=base))
     except (SyntaxError, ValueError) as exc:
         raise StoreError(str(exc)) from exc
+
+
+def is_iri(term) -> bool:
+    return isinstance(term, ox.NamedNode)
+
+
+def is_literal(term) -> bool:
+    return isinstance(term, ox.Literal)
+
+
+def label_triple(iri: str, predicate: str, text: str, language: str = ""):
+    """A triple giving iri a (language-tagged) label."""
+    literal = ox.Literal(text, language=language) if language else ox.Literal(text)
+    return ox.Triple(ox.NamedNode(iri), ox.NamedNode(predicate), literal)
 
 
 def quad(triple, graph: str):

@@ -1,0 +1,112 @@
+"""The published output, loaded once and read-only: what the server and CLI query.
+
+It knows the build's base IRI (from output/build.json), so request paths map
+onto the IRIs of the build whatever host and port the server answers on.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .store import GraphStore, StoreError, is_iri, label_triple
+
+LABELS = ("http://www.w3.org/2004/02/skos/core#prefLabel", "http://www.w3.org/2000/01/rdf-schema#label",
+          "http://schema.org/name", "http://purl.org/dc/terms/title")
+INCOMING_PAGE = 200
+
+
+class PublicationError(Exception):
+    """output/ is missing or damaged; the message says which file."""
+
+
+@dataclass
+class Description:
+    """Everything a page or document about one thing needs."""
+
+    iri: str
+    triples: list
+    incoming: list = field(default_factory=list)
+    incoming_total: int = 0
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @property
+    def exists(self) -> bool:
+        return bool(self.triples) or bool(self.incoming)
+
+
+class Publication:
+    """output/ as a read-only store plus its manifest."""
+
+    def __init__(self, output: Path):
+        self.output = Path(output)
+        manifest = self.output / "build.json"
+        if not manifest.exists():
+            raise PublicationError(f"{manifest}: missing; run `zaisei build` (or point --output at a build)")
+        try:
+            self.manifest = json.loads(manifest.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise PublicationError(f"{manifest}: corrupt ({exc})") from exc
+        self.base = self.manifest["base"].rstrip("/")
+        self.store = self._load()
+        self.graphs = self.store.graph_names()
+        self.version = self._version()
+
+    def _load(self) -> GraphStore:
+        dump = self.output / "all.nq.gz"
+        store = GraphStore()
+        try:
+            store.load_bytes(gzip.decompress(dump.read_bytes()), "nquads")
+        except FileNotFoundError:
+            raise PublicationError(f"{dump}: missing; run `zaisei build`") from None
+        except (OSError, EOFError, StoreError) as exc:
+            raise PublicationError(f"{dump}: corrupt ({exc})") from exc
+        return store
+
+    def _version(self) -> str:
+        sums = self.output / "SHA256SUMS"
+        data = sums.read_bytes() if sums.exists() else (self.output / "build.json").read_bytes()
+        return hashlib.sha256(data).hexdigest()[:16]
+
+    @property
+    def datasets(self) -> list[str]:
+        return sorted(self.manifest["datasets"])
+
+    def iri(self, path: str) -> str:
+        """The IRI a request path names under the build's base."""
+        return self.base + path
+
+    def local(self, iri: str) -> str | None:
+        """The request path of one of our IRIs, or None for foreign IRIs."""
+        return iri[len(self.base):] if iri.startswith(self.base + "/") else None
+
+    def select(self, query: str, **bindings: str) -> list[dict]:
+        """SELECT over the union of all graphs; bindings are IRIs."""
+        return self.store.select(query, **bindings)
+
+    def describe(self, iri: str, page: int = 0) -> Description:
+        """Triples about iri, labels of what it links to, and (paged) what links to it."""
+        triples = self.store.outgoing(iri)
+        incoming_all = self.store.incoming(iri)
+        incoming = incoming_all[page * INCOMING_PAGE:(page + 1) * INCOMING_PAGE]
+        linked = {t.object.value for t in triples if is_iri(t.object)}
+        linked |= {t.subject.value for t in incoming} | {t.predicate.value for t in triples + incoming} | {iri}
+        return Description(iri, triples, incoming, len(incoming_all), self.labels(linked))
+
+    def labels(self, iris) -> dict[str, dict[str, str]]:
+        """{iri: {lang: label}} for the given IRIs, from the first label property that has one."""
+        found: dict[str, dict[str, str]] = {}
+        for iri in sorted(iris):
+            for predicate in LABELS:
+                for lang, text in self.store.literals(iri, predicate):
+                    found.setdefault(iri, {}).setdefault(lang, text)
+        return found
+
+    def label_triples(self, description: Description) -> list:
+        """rdfs:label triples of linked things, shipped alongside a description."""
+        return [label_triple(iri, LABELS[1], text, lang)
+                for iri, by_lang in sorted(description.labels.items()) if iri != description.iri
+                for lang, text in sorted(by_lang.items())]

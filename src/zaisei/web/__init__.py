@@ -1,0 +1,71 @@
+"""The Flask application: Linked Data pages, documents, downloads and SPARQL.
+
+An application factory (also runs under gunicorn: `gunicorn 'zaisei.web:create_app()'`)
+with one blueprint per URL family. Only this package touches requests.
+"""
+
+from __future__ import annotations
+
+import gzip
+from email.utils import formatdate
+from pathlib import Path
+
+from flask import Flask, request
+
+from ..publication import Publication
+from ..settings import DEFAULTS
+from . import datasets, errors, resources, sparql
+
+COMPRESSIBLE = ("text/", "application/ld+json", "application/n-triples", "application/rdf+xml",
+                "application/json", "application/sparql-results", "application/xml", "image/svg+xml",
+                "application/trig", "application/n-quads")
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    # Everything is served from here: no CDN, no inline script.
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                               "script-src 'self'; frame-ancestors 'none'; base-uri 'none'",
+}
+
+
+def create_app(output: str | Path | None = None, **settings) -> Flask:
+    """Build the app over a published output folder (default: ./output)."""
+    app = Flask(__name__)
+    config = {**DEFAULTS, **settings}
+    app.config.update(ZAISEI=config, MAX_CONTENT_LENGTH=config["max_query_length"] * 4 + 4096)
+    publication = Publication(Path(output or config["output"]))
+    app.extensions["zaisei"] = publication
+    app.config["LAST_MODIFIED"] = formatdate((publication.output / "build.json").stat().st_mtime, usegmt=True)
+    for blueprint in (resources.blueprint, datasets.blueprint, sparql.blueprint):
+        app.register_blueprint(blueprint)
+    errors.register(app)
+    app.after_request(_finish)
+    return app
+
+
+def _finish(response):
+    """Headers every answer gets: security on HTML, CORS on data, gzip when asked."""
+    if response.mimetype == "text/html":
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+    else:
+        response.headers.setdefault("Access-Control-Allow-Origin", "*")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    return _gzip(response)
+
+
+def _gzip(response):
+    if (response.direct_passthrough or response.status_code < 200 or response.status_code >= 300
+            or "gzip" not in request.headers.get("Accept-Encoding", "").lower()
+            or "Content-Encoding" in response.headers
+            or not response.mimetype.startswith(COMPRESSIBLE)):
+        return response
+    data = response.get_data()
+    if len(data) < 1024:
+        return response
+    response.set_data(gzip.compress(data, compresslevel=6, mtime=0))
+    response.headers["Content-Encoding"] = "gzip"
+    response.vary.add("Accept-Encoding")
+    if response.get_etag()[0]:
+        response.set_etag(response.get_etag()[0] + "-gzip", weak=response.get_etag()[1])
+    return response

@@ -1,0 +1,118 @@
+"""View models for HTML pages: labels in the reader's language, amounts as the city writes them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from flask import request
+
+from ..amounts import format_percent, format_yen
+from ..iris import VOCAB, document_path
+from ..store import is_iri, is_literal
+
+ZS = VOCAB
+MONEY = {ZS + "amount", ZS + "changeAmount"}
+PERCENT = {ZS + "compositionRatio", ZS + "changeRate"}
+HIDDEN = {ZS + "source"}  # shown as the quote panel instead
+SUPPORTED_LANGUAGES = ("ja", "en")
+
+
+def language() -> str:
+    """?lang= wins, then Accept-Language, then Japanese."""
+    asked = request.args.get("lang", "")
+    if asked in SUPPORTED_LANGUAGES:
+        return asked
+    best = request.accept_languages.best_match(SUPPORTED_LANGUAGES)
+    return best or "ja"
+
+
+def pick(by_lang: dict[str, str] | None, lang: str, fallback: str = "") -> str:
+    """The label in lang, else Japanese, else any, else fallback."""
+    if not by_lang:
+        return fallback
+    return by_lang.get(lang) or by_lang.get("ja") or by_lang.get("") or next(iter(by_lang.values()))
+
+
+def local_name(iri: str) -> str:
+    return iri.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+
+
+def yen_text(value: str) -> tuple[str, str]:
+    """("17億9,071万円", "1,790,710,000円") for a yen amount, or the value twice."""
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        return value, value
+    if number != number.to_integral_value():
+        return value, value
+    return format_yen(int(number)), f"{int(number):,}円"
+
+
+def percent_text(value: str) -> str:
+    try:
+        return format_percent(Decimal(value).quantize(Decimal("0.1")))
+    except InvalidOperation:
+        return value
+
+
+@dataclass
+class Value:
+    """One value of a property, ready to print."""
+
+    text: str
+    href: str | None = None
+    title: str | None = None  # exact figure on hover
+    lang: str | None = None
+    datatype: str | None = None
+
+
+@dataclass
+class Row:
+    predicate: str
+    label: str
+    href: str | None
+    values: list[Value] = field(default_factory=list)
+
+
+class Presenter:
+    """Turns RDF terms of one description into printable values."""
+
+    def __init__(self, publication, labels: dict[str, dict[str, str]], lang: str):
+        self.publication, self.labels, self.lang = publication, labels, lang
+
+    def href(self, iri: str) -> str:
+        local = self.publication.local(iri)
+        if local and local.startswith("/id/"):
+            return document_path(local)
+        if iri.startswith(ZS):
+            return "/def/" + iri[len(ZS):]
+        return local or iri
+
+    def label(self, iri: str) -> str:
+        return pick(self.labels.get(iri), self.lang, local_name(iri))
+
+    def money(self, yen: str) -> Value:
+        written, exact = yen_text(yen)
+        return Value(written, title=exact, datatype="yen")
+
+    def value(self, predicate: str, term) -> Value:
+        if is_iri(term):
+            return Value(self.label(term.value), self.href(term.value), term.value)
+        if not is_literal(term):
+            return Value(str(term))
+        if predicate in MONEY:
+            return self.money(term.value)
+        if predicate in PERCENT:
+            return Value(percent_text(term.value), title=term.value, datatype="percent")
+        return Value(term.value, lang=term.language or None)
+
+    def rows(self, triples, incoming: bool = False) -> list[Row]:
+        rows: dict[str, Row] = {}
+        for triple in triples:
+            predicate = triple.predicate.value
+            if predicate in HIDDEN and not incoming:
+                continue
+            row = rows.setdefault(predicate, Row(predicate, self.label(predicate), self.href(predicate)))
+            row.values.append(self.value(predicate, triple.subject if incoming else triple.object))
+        return sorted(rows.values(), key=lambda r: (r.predicate != "http://www.w3.org/1999/02/22-rdf-syntax-ns#type", r.label))
