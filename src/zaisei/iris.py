@@ -30,6 +30,8 @@ PATTERNS = {
     "catalog": "/id/catalog",
     "series": "/id/series/{code}",
     "service": "/id/service/sparql",
+    "source-view": "/source/{dataset}",
+    "source-file": "/source/{dataset}/document.txt",
     "dataset": "/id/{dataset}",
     "budget": "/id/{dataset}/budget",
     "document": "/id/{dataset}/document",
@@ -49,7 +51,7 @@ PATTERNS = {
     "quote": "/id/{dataset}/quote/{table}/{key}/{figure}",
     "selector": "/id/{dataset}/quote/{table}/{key}/{figure}/{selector}",
 }
-RESERVED_KEYS = frozenset(p.split("/")[2] for p in PATTERNS.values() if not p.startswith("/id/{"))
+RESERVED_KEYS = frozenset(p.split("/")[2] for p in PATTERNS.values() if p.startswith("/id/") and not p.startswith("/id/{"))
 _REGEXES = {kind: re.compile("^" + re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(p)) + "$")
             for kind, p in PATTERNS.items()}
 
@@ -84,7 +86,7 @@ def thing_path(document_path_: str) -> str:
 
 def source_text(base: str, dataset: str) -> str:
     """URL of the readable view of a dataset's source document."""
-    return f"{base.rstrip('/')}/source/{quote(dataset, safe='')}"
+    return mint(base, "source-view", dataset=dataset)
 
 
 def download(base: str, path: str) -> str:
