@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .iris import mint
 from .sources import TABLES, Dataset
-from .store import GraphStore, StoreError
+from .store import GraphStore, StoreError, with_values
 
 _MAPPING_NAME = re.compile(r"^\d+-(?P<table>[a-z-]+)\.rq$")
 
@@ -110,14 +110,6 @@ def values_block(rows: list[dict[str, str]], bound: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
-def with_values(query: str, values: str) -> str:
-    """Put the VALUES block first in the WHERE clause, so every BIND sees the row."""
-    match = re.search(r"\bWHERE\s*\{", query, re.IGNORECASE)
-    if not match:
-        raise MappingError("a mapping needs a WHERE { ... } clause")
-    return query[: match.end()] + "\n" + values + "\n" + query[match.end():]
-
-
 def run(dataset: Dataset, folder: Path, base: str) -> list:
     """Map a dataset: returns its triples, sorted."""
     store, bound = GraphStore(), dataset_bindings(dataset, base)
@@ -125,8 +117,8 @@ def run(dataset: Dataset, folder: Path, base: str) -> list:
         rows = table_rows(dataset, mapping.table)
         if not rows:
             continue
-        query = with_values(mapping.path.read_text(encoding="utf-8"), values_block(rows, bound))
         try:
+            query = with_values(mapping.path.read_text(encoding="utf-8"), values_block(rows, bound))
             store.add(store.construct(query))
         except StoreError as exc:
             raise MappingError(f"{mapping.path}: {exc}") from exc

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .iris import ONTOLOGY
 from .store import GraphStore, StoreError, is_iri, label_triple
 
 LABELS = ("http://www.w3.org/2004/02/skos/core#prefLabel", "http://www.w3.org/2000/01/rdf-schema#label",
@@ -52,6 +53,10 @@ class Publication:
             raise PublicationError(f"{manifest}: corrupt ({exc})") from exc
         self.base = self.manifest["base"].rstrip("/")
         self.store = self._load()
+        ontology = self.output / "ontology" / "zaisei.ttl"
+        if ontology.exists():
+            # Term labels (ja/en) for pages, and the vocabulary for SPARQL users.
+            self.store.load(ontology, "turtle", graph=ONTOLOGY)
         self.graphs = self.store.graph_names()
         self.version = self._version()
 

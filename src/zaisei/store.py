@@ -6,6 +6,7 @@ and serialises 20-60x faster, so every query and every dump goes through here.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Iterable
 
@@ -132,10 +133,9 @@ class GraphStore:
     def select(self, query: str, **bindings: str) -> list[dict]:
         """SELECT over the union of graphs; keyword bindings are IRIs substituted for variables."""
         if bindings:
-            # A trailing VALUES binds variables without needing them in the projection.
             names = " ".join(f"?{name}" for name in bindings)
             iris = " ".join(f"<{ox.NamedNode(iri).value}>" for iri in bindings.values())
-            query = f"{query}\nVALUES ({names}) {{ ({iris}) }}"
+            query = with_values(query, f"VALUES ({names}) {{ ({iris}) }}")
         solutions = self.query(query, use_default_graph_as_union=True)
         names = [v.value for v in solutions.variables]
         return [{name: row[name] for name in names} for row in solutions]
@@ -159,6 +159,14 @@ def parse(data: bytes | str, format: str, base: str | None = None) -> list:
         return list(ox.parse(data, format=FORMATS[format], base_iri=base))
     except (SyntaxError, ValueError) as exc:
         raise StoreError(str(exc)) from exc
+
+
+def with_values(query: str, values: str) -> str:
+    """Put a VALUES block first in the WHERE clause, so every pattern and BIND sees it."""
+    match = re.search(r"\bWHERE\s*\{", query, re.IGNORECASE)
+    if not match:
+        raise StoreError("the query needs a WHERE { ... } clause")
+    return query[: match.end()] + "\n" + values + "\n" + query[match.end():]
 
 
 def is_iri(term) -> bool:

@@ -16,6 +16,25 @@ MONEY = {ZS + "amount", ZS + "changeAmount"}
 PERCENT = {ZS + "compositionRatio", ZS + "changeRate"}
 HIDDEN = {ZS + "source"}  # shown as the quote panel instead
 SUPPORTED_LANGUAGES = ("ja", "en")
+_RDF, _RDFS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#", "http://www.w3.org/2000/01/rdf-schema#"
+_SKOS, _DCT, _SCHEMA = "http://www.w3.org/2004/02/skos/core#", "http://purl.org/dc/terms/", "http://schema.org/"
+_QB, _OA = "http://purl.org/linked-data/cube#", "http://www.w3.org/ns/oa#"
+# Labels for the reused vocabularies' terms that pages show most (ours come from the ontology).
+KNOWN_LABELS = {
+    _RDF + "type": ("種類", "type"), _RDFS + "label": ("ラベル", "label"), _RDFS + "comment": ("説明", "comment"),
+    _SKOS + "prefLabel": ("名称", "name"), _SKOS + "broader": ("上位", "broader"),
+    _SKOS + "narrower": ("下位", "narrower"), _SKOS + "inScheme": ("体系", "in scheme"),
+    _SKOS + "topConceptOf": ("最上位の体系", "top concept of"), _SKOS + "hasTopConcept": ("最上位の項目", "top concept"),
+    _SKOS + "notation": ("記号", "notation"), _SKOS + "member": ("要素", "member"),
+    _DCT + "identifier": ("識別子", "identifier"), _DCT + "title": ("題名", "title"),
+    _DCT + "source": ("出典", "source"), _DCT + "publisher": ("公表者", "publisher"),
+    _QB + "dataSet": ("データセット", "data set"), _QB + "Observation": ("観測値", "observation"),
+    _SCHEMA + "name": ("名称", "name"), _SCHEMA + "address": ("所在地", "address"),
+    _SCHEMA + "containedInPlace": ("所在する施設", "contained in"), _SCHEMA + "containsPlace": ("含む施設", "contains"),
+    _SCHEMA + "description": ("説明", "description"), _SCHEMA + "streetAddress": ("住所", "street address"),
+    _OA + "hasSource": ("出典文書", "source document"), _OA + "hasSelector": ("選択子", "selector"),
+    _OA + "exact": ("引用文", "exact quote"), _SKOS + "Concept": ("概念", "concept"),
+}
 
 
 def language() -> str:
@@ -90,7 +109,9 @@ class Presenter:
         return local or iri
 
     def label(self, iri: str) -> str:
-        return pick(self.labels.get(iri), self.lang, local_name(iri))
+        known = KNOWN_LABELS.get(iri)
+        fallback = (known[0] if self.lang == "ja" else known[1]) if known else local_name(iri)
+        return pick(self.labels.get(iri), self.lang, fallback)
 
     def money(self, yen: str) -> Value:
         written, exact = yen_text(yen)

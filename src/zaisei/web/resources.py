@@ -10,7 +10,7 @@ from ..iris import classify, document_path, source_text, thing_path
 from ..render import render
 from .errors import render_error
 from .negotiate import DOCUMENT_FORMATS, HTML, choose, split_suffix
-from .present import Presenter, language, pick
+from .present import ZS, Presenter, language, pick
 
 blueprint = Blueprint("resources", __name__)
 
@@ -29,6 +29,24 @@ SELECT ?change ?current ?previous ?amount ?rate WHERE {
   OPTIONAL { ?change zs:changeRate ?rate }
   FILTER(?current = ?this || ?previous = ?this || ?change = ?this)
 }
+"""
+FIGURES = """
+PREFIX zs: <https://w3id.org/zaisei/def/>
+PREFIX obeu-dimension: <http://data.openbudgets.eu/ontology/dsd/dimension/>
+SELECT ?figure ?amount ?value ?unit ?period WHERE {
+  { ?figure zs:priority ?this } UNION { ?figure zs:account ?this } UNION { ?figure zs:about ?this }
+  OPTIONAL { ?figure zs:amount ?amount } OPTIONAL { ?figure zs:value ?value ; zs:unit ?unit }
+  OPTIONAL { ?figure obeu-dimension:fiscalPeriod ?period }
+} ORDER BY DESC(?period) ?figure
+"""
+CHILDREN = """
+PREFIX zs: <https://w3id.org/zaisei/def/>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX schema: <http://schema.org/>
+SELECT ?child ?amount WHERE {
+  { ?child skos:broader ?this } UNION { ?child schema:containedInPlace ?this }
+  OPTIONAL { ?figure zs:priority|zs:account ?child ; zs:amount ?amount }
+} ORDER BY DESC(?amount) ?child
 """
 PARENTS = """
 PREFIX zs: <https://w3id.org/zaisei/def/>
@@ -122,6 +140,9 @@ def _html(description, path: str) -> Response:
         "incoming_total": description.incoming_total,
         "quotes": _quotes(description.iri, dataset),
         "comparison": _comparison(description.iri, presenter),
+        "headline": _headline(description, presenter),
+        "figures": _figures(description.iri, presenter),
+        "children": _children(description.iri, presenter),
         "breadcrumbs": _breadcrumbs(description.iri, presenter, dataset),
         "formats": [(f.name, path + f.suffix) for f in DOCUMENT_FORMATS if f is not HTML],
     }
@@ -136,6 +157,46 @@ def _quotes(iri: str, dataset: str | None) -> list[dict]:
     return [{"line": r["line"].value, "line_end": r["line_end"].value, "exact": r["exact"].value,
              "supports": r["supports"].value.rsplit("/", 1)[-1].rsplit("#", 1)[-1] if r["supports"] else "",
              "href": f"{view}#L{r['line'].value}" if view else None} for r in rows]
+
+
+def _headline(description, presenter: Presenter):
+    """The thing's own amount or value, printed large at the top."""
+    for triple in description.triples:
+        if triple.predicate.value in (ZS + "amount", ZS + "changeAmount", ZS + "value"):
+            unit = presenter.publication.store.literals(description.iri, ZS + "unit")
+            value = presenter.value(triple.predicate.value, triple.object)
+            if unit and unit[0][1] != "円":
+                value.text = f"{value.text} {unit[0][1]}"
+            elif unit:
+                value = presenter.money(triple.object.value)
+            return value
+    return None
+
+
+def _figures(iri: str, presenter: Presenter) -> list[dict]:
+    rows = publication().select(FIGURES, this=iri)
+    labels = publication().labels({r["figure"].value for r in rows} | {r["period"].value for r in rows if r["period"]})
+    presenter.labels.update(labels)
+    out = []
+    for row in rows:
+        if row["amount"] is not None:
+            value = presenter.money(row["amount"].value)
+        elif row["value"] is not None:
+            value = presenter.value(ZS + "value", row["value"])
+            value = value if row["unit"].value != "円" else presenter.money(row["value"].value)
+            value.text += "" if row["unit"].value == "円" else f" {row['unit'].value}"
+        else:
+            continue
+        out.append({"href": presenter.href(row["figure"].value), "label": presenter.label(row["figure"].value),
+                    "value": value})
+    return out
+
+
+def _children(iri: str, presenter: Presenter) -> list[dict]:
+    rows = publication().select(CHILDREN, this=iri)
+    presenter.labels.update(publication().labels({r["child"].value for r in rows}))
+    return [{"href": presenter.href(r["child"].value), "label": presenter.label(r["child"].value),
+             "value": presenter.money(r["amount"].value) if r["amount"] is not None else None} for r in rows]
 
 
 def _comparison(iri: str, presenter: Presenter) -> dict | None:
@@ -164,7 +225,8 @@ def _breadcrumbs(iri: str, presenter: Presenter, dataset: str | None) -> list[tu
             break
         current = parents[0]
         seen.add(current)
-        chain.append((presenter.label(current), presenter.href(current)))
+        label = pick(publication().labels([current]).get(current), presenter.lang, presenter.label(current))
+        chain.append((label, presenter.href(current)))
     if dataset:
         budget = publication().iri(f"/id/{dataset}/budget")
         chain.append((pick(publication().labels([budget]).get(budget), presenter.lang, dataset), f"/datasets/{dataset}"))
