@@ -40,3 +40,52 @@ def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     """Run `zaisei ARGS` as a user would, in a fresh process."""
     return subprocess.run([sys.executable, "-m", "zaisei.cli", *args], cwd=cwd,
                           capture_output=True, text=True, timeout=600)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def published(tmp_path_factory) -> Path:
+    """A fresh build of every dataset into a temporary output folder."""
+    from zaisei.build import Project, build
+
+    output = tmp_path_factory.mktemp("published") / "output"
+    build(Project(output=output))
+    return output
+
+
+def start_server(output: Path, *extra: str):
+    """`zaisei serve` in a subprocess on a free loopback port; returns (process, url)."""
+    import time
+    import urllib.request
+
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "zaisei.cli", "serve", "--output", str(output),
+                                "--port", str(port), *extra], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(url + "/healthz", timeout=1).read()
+            return process, url
+        except OSError:
+            if process.poll() is not None:
+                raise RuntimeError(process.stdout.read().decode())
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError("server did not start")
+
+
+@pytest.fixture(scope="session")
+def server(published):
+    """A live server over the fresh build, on loopback."""
+    process, url = start_server(published)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
