@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .iris import RESERVED_KEYS
 
 
 @dataclass(frozen=True)
@@ -221,6 +224,9 @@ def load(folder: Path | str) -> Dataset:
     if not folder.is_dir():
         raise SourceError([f"{folder}: no such source folder"])
     description, problems, tables = load_description(folder), [], {}
+    if folder.name in RESERVED_KEYS or not re.fullmatch(r"[a-z0-9][a-z0-9-]*", folder.name):
+        problems.append(f"{folder}: a dataset folder name must be lowercase letters, digits and '-', "
+                        f"and none of {', '.join(sorted(RESERVED_KEYS))}")
     for spec in TABLES:
         path = folder / spec.file
         if path.exists():
