@@ -1,0 +1,162 @@
+"""`zaisei build`: reproducible, complete, atomic."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import rdflib
+from rdflib.compare import isomorphic
+
+from conftest import ROOT, SOURCES, need_tool, run_cli
+from zaisei.build import BuildError, Project, build
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _verify_sums(folder: Path) -> None:
+    """Every file listed in SHA256SUMS is there with its checksum, and nothing else."""
+    listed = {}
+    for line in (folder / "SHA256SUMS").read_text(encoding="utf-8").splitlines():
+        digest, name = line.split("  ", 1)
+        listed[name] = digest
+    present = {n for n in _files(folder) if n != "SHA256SUMS"}
+    assert present == set(listed)
+    for name, digest in listed.items():
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest, name
+
+
+def test_committed_output_is_byte_identical_to_a_fresh_build(published):
+    committed = ROOT / "output"
+    assert committed.is_dir(), "output/ must be committed"
+    fresh, kept = _files(published), _files(committed)
+    assert sorted(fresh) == sorted(kept)
+    changed = [name for name in fresh if fresh[name] != kept[name]]
+    assert changed == [], "output/ differs from a fresh build: run `zaisei build` and commit"
+
+
+def test_two_builds_are_byte_identical(published, tmp_path):
+    again = tmp_path / "output"
+    build(Project(output=again))
+    assert _files(again) == _files(published)
+
+
+def test_checksums_cover_every_file(published):
+    _verify_sums(published)
+
+
+def test_failed_reconcile_leaves_previous_output_untouched(published, tmp_path):
+    output = tmp_path / "output"
+    shutil.copytree(published, output)
+    before = _files(output)
+    sources = tmp_path / "sources"
+    shutil.copytree(SOURCES, sources)
+    budget = sources / "minato-2021" / "budget.csv"
+    budget.write_text(budget.read_text(encoding="utf-8").replace("162410000000", "162410100000"), encoding="utf-8")
+    with pytest.raises(BuildError) as caught:
+        build(Project(sources=sources, output=output))
+    assert "budget.csv:4:amount_yen" in str(caught.value)
+    assert _files(output) == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".output")] == []
+
+
+def test_shape_violation_refuses_to_publish(published, tmp_path):
+    output = tmp_path / "output"
+    shutil.copytree(published, output)
+    before = _files(output)
+    mappings = tmp_path / "mappings"
+    shutil.copytree(ROOT / "mappings", mappings)
+    budget = mappings / "50-budget.rq"
+    # A mapping mistake: amounts typed as xsd:double. Reconcile cannot see it; the shapes must.
+    budget.write_text(budget.read_text(encoding="utf-8").replace(
+        "STRDT(?amount_yen, xsd:decimal)", "STRDT(?amount_yen, xsd:double)"), encoding="utf-8")
+    with pytest.raises(BuildError) as caught:
+        build(Project(output=output, mappings=mappings))
+    assert "does not conform" in str(caught.value)
+    assert _files(output) == before
+
+
+def test_cli_json_summary_and_exit_codes(tmp_path):
+    output = tmp_path / "output"
+    result = run_cli("build", "--output", str(output), "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["datasets"]["minato-2021"]["triples"] > 4000
+    assert "validation" in summary["datasets"]["minato-2021"]["seconds"]
+    assert run_cli("build", "no-such-dataset", "--output", str(output)).returncode == 2
+
+
+def test_build_killed_at_random_moments_never_leaves_a_half_written_output(published, tmp_path):
+    output = tmp_path / "output"
+    shutil.copytree(published, output)
+    rng = random.Random(20211)
+    for _ in range(5):
+        process = subprocess.Popen([sys.executable, "-m", "zaisei.cli", "build", "--quiet", "--output", str(output)],
+                                   cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.2, 3.0))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        _verify_sums(output)
+    assert _files(output) == _files(published)
+
+
+def test_every_dump_parses_to_the_same_graph(published):
+    folder = published / "minato-2021"
+    reference = rdflib.Graph().parse(folder / "minato-2021.ttl", format="turtle")
+    others = {
+        "jsonld": rdflib.Graph().parse(folder / "minato-2021.jsonld", format="json-ld"),
+        "rdfxml": rdflib.Graph().parse(folder / "minato-2021.rdf", format="xml"),
+        "ntriples": rdflib.Graph().parse(data=gzip.decompress((folder / "minato-2021.nt.gz").read_bytes()), format="nt"),
+    }
+    union = rdflib.Dataset()
+    union.parse(published / "all.trig", format="trig")
+    named = union.graph(rdflib.URIRef("http://127.0.0.1:8080/id/minato-2021"))
+    others["trig"] = rdflib.Graph()
+    for triple in named:
+        others["trig"].add(triple)
+    for name, graph in others.items():
+        assert isomorphic(graph, reference), name
+
+
+@pytest.mark.parametrize("name, syntax", [("minato-2021.ttl", "turtle"), ("minato-2021.rdf", "rdfxml"),
+                                          ("../all.trig", "trig")])
+def test_rapper_reads_the_dumps(published, name, syntax):
+    rapper = need_tool("rapper")
+    path = published / "minato-2021" / name
+    counted = subprocess.run([rapper, "-i", syntax, "-c", str(path)], capture_output=True, text=True)
+    assert counted.returncode == 0, counted.stderr
+    graph = rdflib.Dataset() if syntax == "trig" else rdflib.Graph()
+    graph.parse(path, format={"turtle": "turtle", "rdfxml": "xml", "trig": "trig"}[syntax])
+    assert f"returned {len(graph)} triples" in counted.stderr
+
+
+def test_csv_loads_through_its_csvw_metadata_to_the_same_figures(published):
+    from csvw import CSVW
+
+    folder = published / "minato-2021"
+    rows = CSVW(str(folder / "figures.csv-metadata.json")).to_json(minimal=True)
+    graph = rdflib.Graph().parse(folder / "minato-2021.ttl", format="turtle")
+    amount = rdflib.URIRef("https://w3id.org/zaisei/def/amount")
+    from_csv = {(row["@id"], Decimal(str(row[str(amount)]))) for row in rows if str(amount) in row}
+    from_rdf = {(str(s), Decimal(str(o))) for s, o in graph.subject_objects(amount)}
+    assert from_csv == from_rdf and len(from_rdf) == 40
+
+
+def test_fiscal_data_package_is_valid(published):
+    frictionless = pytest.importorskip("frictionless")
+    report = frictionless.validate(str(published / "minato-2021" / "datapackage.json"))
+    assert report.valid, report.flatten(["type", "note"])[:5]
+    package = json.loads((published / "minato-2021" / "datapackage.json").read_text(encoding="utf-8"))
+    assert package["model"]["measures"]["amount"]["currency"] == "JPY"
