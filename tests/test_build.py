@@ -112,6 +112,7 @@ def test_build_killed_at_random_moments_never_leaves_a_half_written_output(publi
     assert _files(output) == _files(published)
 
 
+@pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning")
 def test_every_dump_parses_to_the_same_graph(published):
     folder = published / "minato-2021"
     reference = rdflib.Graph().parse(folder / "minato-2021.ttl", format="turtle")

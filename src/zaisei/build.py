@@ -196,7 +196,10 @@ def build(project: Project, only: list[str] | None = None, progress=None) -> Bui
         for result, folder in zip(results, folders):
             clock("serialisation", lambda: write_dataset(result, folder, staging, project))
         clock("serialisation", lambda: write_all(results, staging, project))
-        clock("catalog", lambda: catalog.write(results, folders, staging, project))
+        try:
+            clock("catalog", lambda: catalog.write(results, folders, staging, project))
+        except catalog.CatalogError as exc:
+            raise BuildError(exc.problems, exit_code=2) from exc
         files = _checksums(staging)
         (staging / "SHA256SUMS").write_text("".join(f"{h}  {p}\n" for p, h in files.items()), encoding="utf-8")
         _step(progress, "output", f"{len(files)} files written")
