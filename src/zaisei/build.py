@@ -25,7 +25,7 @@ from . import catalog, mapping, sources, tabular
 from .iris import mint
 from .reconcile import Report, reconcile
 from .render import render, render_quads
-from .store import GraphStore, parse, quad
+from .store import parse, quad
 
 ROOT = Path(__file__).resolve().parents[2]
 DATASET_FORMATS = ("turtle", "jsonld", "rdfxml")
