@@ -65,21 +65,32 @@ def start_server(output: Path, *extra: str):
     import time
     import urllib.request
 
+    import tempfile
+
     port = free_port()
+    log = tempfile.TemporaryFile()
     process = subprocess.Popen([sys.executable, "-m", "zaisei.cli", "serve", "--output", str(output),
-                                "--port", str(port), *extra], cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                                "--port", str(port), *extra], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    process.log = log
     url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
+    for _ in range(400):
         try:
-            urllib.request.urlopen(url + "/healthz", timeout=1).read()
+            with urllib.request.urlopen(url + "/healthz", timeout=1) as answer:
+                answer.read()
             return process, url
         except OSError:
             if process.poll() is not None:
-                raise RuntimeError(process.stdout.read().decode())
+                log.seek(0)
+                raise RuntimeError(log.read().decode(errors="replace"))
             time.sleep(0.05)
     process.kill()
     raise RuntimeError("server did not start")
+
+
+def stop_server(process) -> None:
+    process.terminate()
+    process.wait(timeout=10)
+    process.log.close()
 
 
 @pytest.fixture(scope="session")
@@ -87,5 +98,4 @@ def server(published):
     """A live server over the fresh build, on loopback."""
     process, url = start_server(published)
     yield url
-    process.terminate()
-    process.wait(timeout=10)
+    stop_server(process)

@@ -20,6 +20,8 @@ from rdflib.compare import isomorphic
 
 from conftest import ROOT, SOURCES, need_tool, run_cli
 from zaisei.build import BuildError, Project, build
+from zaisei.render import render
+from zaisei.store import parse
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -121,12 +123,10 @@ def test_every_dump_parses_to_the_same_graph(published):
         "rdfxml": rdflib.Graph().parse(folder / "minato-2021.rdf", format="xml"),
         "ntriples": rdflib.Graph().parse(data=gzip.decompress((folder / "minato-2021.nt.gz").read_bytes()), format="nt"),
     }
-    union = rdflib.Dataset()
-    union.parse(published / "all.trig", format="trig")
-    named = union.graph(rdflib.URIRef("http://127.0.0.1:8080/id/minato-2021"))
-    others["trig"] = rdflib.Graph()
-    for triple in named:
-        others["trig"].add(triple)
+    # rdflib's Dataset API is mid-deprecation; read the TriG with pyoxigraph and compare in rdflib.
+    quads = parse((published / "all.trig").read_bytes(), "trig")
+    named = [q.triple for q in quads if q.graph_name.value == "http://127.0.0.1:8080/id/minato-2021"]
+    others["trig"] = rdflib.Graph().parse(data=render(named, "ntriples"), format="nt")
     for name, graph in others.items():
         assert isomorphic(graph, reference), name
 
@@ -138,13 +138,33 @@ def test_rapper_reads_the_dumps(published, name, syntax):
     path = published / "minato-2021" / name
     counted = subprocess.run([rapper, "-i", syntax, "-c", str(path)], capture_output=True, text=True)
     assert counted.returncode == 0, counted.stderr
-    graph = rdflib.Dataset() if syntax == "trig" else rdflib.Graph()
-    graph.parse(path, format={"turtle": "turtle", "rdfxml": "xml", "trig": "trig"}[syntax])
-    assert f"returned {len(graph)} triples" in counted.stderr
+    if syntax == "trig":
+        count = len(parse(path.read_bytes(), "trig"))
+    else:
+        count = len(rdflib.Graph().parse(path, format={"turtle": "turtle", "rdfxml": "xml"}[syntax]))
+    assert f"returned {count} triples" in counted.stderr
 
 
-def test_csv_loads_through_its_csvw_metadata_to_the_same_figures(published):
+def _simplify(obj, flatten_list=False):
+    """csvw 4.1's jsonld.to_json with its bug fixed: a typed @value (a float) was passed to len()."""
+    if isinstance(obj, dict) and "@value" in obj:
+        obj = obj["@value"]
+    if isinstance(obj, dict) and len(obj) == 1 and "@id" in obj:
+        obj = obj["@id"]
+    if isinstance(obj, dict):
+        return {"@type" if k == "rdf:type" else k: _simplify(v, flatten_list) for k, v in obj.items()}
+    if isinstance(obj, list):
+        if len(obj) == 1 and flatten_list:
+            return _simplify(obj[0], flatten_list)
+        return [_simplify(v, flatten_list) for v in obj]
+    return obj
+
+
+def test_csv_loads_through_its_csvw_metadata_to_the_same_figures(published, monkeypatch):
+    import csvw.jsonld
     from csvw import CSVW
+
+    monkeypatch.setattr(csvw.jsonld, "to_json", _simplify)
 
     folder = published / "minato-2021"
     rows = CSVW(str(folder / "figures.csv-metadata.json")).to_json(minimal=True)

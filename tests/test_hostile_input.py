@@ -13,7 +13,8 @@ from zaisei.web import create_app
 from zaisei.web.negotiate import choose, parse_accept
 
 PATH_PARTS = st.sampled_from(["id", "doc", "download", "source", "datasets", "def", "catalog", "minato-2021",
-                              "priority", "pillar-1", "..", "%2e%2e", "%00", "%ff", "a.ttl", ".jsonld", "", "x"])
+                              "priority", "pillar-1", "..", "%2e%2e", "%00", "%ff", "a.ttl", ".jsonld", "x"])
+# No empty first segment: the test client would read "//x" as a host name, not a path.
 HEADER_TEXT = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=60)
 
 

@@ -46,6 +46,7 @@ def _dereference(server: str, path: str) -> list[str]:
     return problems
 
 
+@pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning")
 def test_every_iri_dereferences_303_then_200_in_all_five_formats(server, things):
     assert len(things) > 500
     with ThreadPoolExecutor(4) as pool:

@@ -6,19 +6,16 @@ with one blueprint per URL family. Only this package touches requests.
 
 from __future__ import annotations
 
-import gzip
 from email.utils import formatdate
 from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask
 
 from ..publication import Publication
 from ..settings import DEFAULTS
 from . import datasets, errors, resources, sparql
+from .encoding import gzip_response
 
-COMPRESSIBLE = ("text/", "application/ld+json", "application/n-triples", "application/rdf+xml",
-                "application/json", "application/sparql-results", "application/xml", "image/svg+xml",
-                "application/trig", "application/n-quads")
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
@@ -51,21 +48,4 @@ def _finish(response):
     else:
         response.headers.setdefault("Access-Control-Allow-Origin", "*")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    return _gzip(response)
-
-
-def _gzip(response):
-    if (response.direct_passthrough or response.status_code < 200 or response.status_code >= 300
-            or "gzip" not in request.headers.get("Accept-Encoding", "").lower()
-            or "Content-Encoding" in response.headers
-            or not response.mimetype.startswith(COMPRESSIBLE)):
-        return response
-    data = response.get_data()
-    if len(data) < 1024:
-        return response
-    response.set_data(gzip.compress(data, compresslevel=6, mtime=0))
-    response.headers["Content-Encoding"] = "gzip"
-    response.vary.add("Accept-Encoding")
-    if response.get_etag()[0]:
-        response.set_etag(response.get_etag()[0] + "-gzip", weak=response.get_etag()[1])
-    return response
+    return gzip_response(response)

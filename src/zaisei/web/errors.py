@@ -12,7 +12,8 @@ def wants_html() -> bool:
     """True when the client prefers HTML over JSON (browsers, no Accept)."""
     ranges = {media: q for media, q, _ in parse_accept(request.headers.get("Accept"))}
     html = max(ranges.get("text/html", 0), ranges.get("*/*", 0) * 0.99, 0 if ranges else 1)
-    return html >= max(ranges.get("application/json", 0), ranges.get("application/sparql-results+json", 0))
+    data = max((q for media, q in ranges.items() if media.endswith("json")), default=0)
+    return html >= data
 
 
 def render_error(status: int, title: str, message: str, extra: dict | None = None):

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 
 from ..iris import classify, document_path, source_text, thing_path
 from ..render import render
+from .encoding import will_gzip
 from .errors import render_error
 from .negotiate import DOCUMENT_FORMATS, HTML, choose, split_suffix
 from .present import ZS, Presenter, language, pick
@@ -83,7 +84,9 @@ def document(rest: str):
     path, fmt = split_suffix("/doc/" + rest)
     pub = publication()
     page = request.args.get("page", "0")
-    description = pub.describe(pub.iri(thing_path(path)), int(page) if page.isdigit() else 0)
+    if not page.isascii() or not page.isdigit() or len(page) > 6:
+        return render_error(400, "Bad Request", f"page must be a page number, not {page!r}")
+    description = pub.describe(pub.iri(thing_path(path)), int(page))
     if not description.exists:
         return render_error(404, "Not Found", f"No resource {thing_path(path)} in this publication.")
     negotiated = fmt is None
@@ -116,7 +119,7 @@ def _finish(response: Response, path: str, fmt, negotiated: bool) -> Response:
         links.append(f'<{licence}>; rel="license"')
     response.headers["Link"] = ", ".join(links)
     tag = hashlib.sha256(f"{pub.version}|{path}|{fmt.name}|{request.query_string!r}|{response.vary}".encode()).hexdigest()[:24]
-    response.set_etag(tag)
+    response.set_etag(tag + ("-gzip" if will_gzip(response) else ""))
     response.headers["Last-Modified"] = current_app.config["LAST_MODIFIED"]
     response.headers.setdefault("Cache-Control", "public, max-age=300")
     return response.make_conditional(request)
@@ -156,7 +159,7 @@ def _quotes(iri: str, dataset: str | None) -> list[dict]:
     view = source_text("", dataset) if dataset else None
     return [{"line": r["line"].value, "line_end": r["line_end"].value, "exact": r["exact"].value,
              "supports": r["supports"].value.rsplit("/", 1)[-1].rsplit("#", 1)[-1] if r["supports"] else "",
-             "href": f"{view}#L{r['line'].value}" if view else None} for r in rows]
+             "href": view} for r in rows]
 
 
 def _headline(description, presenter: Presenter):
