@@ -8,7 +8,8 @@ writes ``catalog.ttl``, ``catalog.jsonld`` and ``void.ttl`` beside them:
   ``dcat:DataService``; each city's datasets form a ``dcat:DatasetSeries``;
 - one ``dcat:Distribution`` per published file, with its size and SHA-256
   read from the bytes just written;
-- VoID statistics of every graph (classes, properties, partitions, links out).
+- VoID statistics of every graph (classes, properties, partitions, links
+  out), computed in void.py.
 
 Every node has an IRI (no blank nodes). Every value comes from dataset.toml,
 ``data/catalog.toml``, the built triples or the written files, never from
@@ -20,19 +21,16 @@ file type, theme, ...) typed in the catalog itself, so it is, with its label.
 from __future__ import annotations
 
 import hashlib
-import string
 import tomllib
-from collections import Counter, defaultdict
-from dataclasses import dataclass
+from collections import defaultdict
 from importlib import resources
 from pathlib import Path
-from urllib.parse import quote
 
-import pyoxigraph as ox
-
-from . import sources
-from .iris import ONTOLOGY, VOCAB, document_path, download, mint, source_text, sparql_endpoint
+from .iris import ONTOLOGY, document_path, download, mint, source_text, sparql_endpoint
 from .render import PREFIXES, render
+from .metadata import Entry, dataset_entries, fill, pair
+from .store import TripleSet, expand, text_literal, typed_literal
+from .void import void_triples
 
 # Prefixes of the catalog files: the project's, plus the vocabularies only the
 # catalog cites, so the Turtle stays readable.
@@ -56,9 +54,6 @@ FORMATS = "http://www.w3.org/ns/formats/"
 # of 3.0.0 still says xsd:decimal (SEMICeu/DCAT-AP#399, #422). See docs/catalog.md.
 BYTE_SIZE_DATATYPE = "xsd:nonNegativeInteger"
 
-# Optional dataset.toml values: a missing one fills a template with "".
-_OPTIONAL = frozenset({"source_note"})
-
 
 class CatalogError(Exception):
     """The catalog cannot describe something; problems say which file to edit."""
@@ -73,95 +68,16 @@ def settings() -> dict:
     return tomllib.loads(resources.files("zaisei").joinpath("data/catalog.toml").read_text(encoding="utf-8"))
 
 
-# -- terms --------------------------------------------------------------------
-
-def _iri(name: str) -> ox.NamedNode:
-    """A NamedNode from a full IRI or a CURIE of CATALOG_PREFIXES."""
-    if "://" in name:
-        return ox.NamedNode(name)
-    prefix, local = name.split(":", 1)
-    return ox.NamedNode(CATALOG_PREFIXES[prefix] + local)
+def _text(value: str, lang: str):
+    return text_literal(value, lang)
 
 
-def _text(value: str, lang: str) -> ox.Literal:
-    return ox.Literal(value, language=lang)
+def _typed(value, datatype: str):
+    return typed_literal(str(value), expand(datatype, CATALOG_PREFIXES))
 
 
-def _typed(value, datatype: str) -> ox.Literal:
-    return ox.Literal(str(value), datatype=_iri(datatype))
-
-
-class _Graph:
-    """A set of triples built from IRIs (full or CURIE) and pyoxigraph literals."""
-
-    def __init__(self):
-        self.triples: set = set()
-
-    def add(self, subject: str, predicate: str, obj) -> None:
-        term = obj if isinstance(obj, ox.Literal) else _iri(obj)
-        self.triples.add(ox.Triple(_iri(subject), _iri(predicate), term))
-
-    def types(self, subject: str, *classes: str) -> None:
-        for cls in classes:
-            self.add(subject, "rdf:type", cls)
-
-    def texts(self, subject: str, predicate: str, texts: dict[str, str]) -> None:
-        """One language-tagged literal per language (ja, en), skipping empty ones."""
-        for lang in ("ja", "en"):
-            if texts.get(lang):
-                self.add(subject, predicate, _text(texts[lang], lang))
-
-
-# -- what each dataset says -----------------------------------------------------
-
-class _Values(dict):
-    def __missing__(self, key):
-        if key in _OPTIONAL:
-            return ""
-        raise KeyError(key)
-
-
-def _fill(template: str, values: dict) -> str:
-    """A catalog.toml template filled from dataset.toml values, spaces tidied."""
-    return " ".join(string.Formatter().vformat(template, (), _Values(values)).split())
-
-
-def _pair(table: dict, name: str, values: dict | None = None) -> dict[str, str]:
-    """{"ja": ..., "en": ...} from NAME_ja / NAME_en of a table; templates filled if values given."""
-    pair = {lang: table[f"{name}_{lang}"] for lang in ("ja", "en") if f"{name}_{lang}" in table}
-    return pair if values is None else {lang: _fill(text, values) for lang, text in pair.items()}
-
-
-def _flatten(description: dict) -> dict[str, str]:
-    """dataset.toml as template values: title_en, publisher_name_ja, source_note, ..."""
-    flat = {}
-    for name, value in description.items():
-        if isinstance(value, dict):
-            flat.update({f"{name}_{k}": str(v) for k, v in value.items() if not isinstance(v, (list, dict))})
-        elif not isinstance(value, list):
-            flat[name] = str(value)
-    return flat
-
-
-@dataclass
-class _Entry:
-    """One built dataset and its description."""
-
-    key: str
-    result: object
-    description: dict
-    values: dict[str, str]
-    iri: str
-
-
-def _entries(results, folders, base: str) -> list[_Entry]:
-    entries = []
-    for result, folder in zip(results, folders):
-        description = sources.load_description(Path(folder))
-        values = _flatten(description)
-        values.update(used=str(result.reconcile.used), waived=str(result.reconcile.waived))
-        entries.append(_Entry(result.key, result, description, values, mint(base, "dataset", dataset=result.key)))
-    return sorted(entries, key=lambda e: e.key)
+def _Graph() -> TripleSet:
+    return TripleSet(CATALOG_PREFIXES)
 
 
 # -- the catalog ----------------------------------------------------------------
@@ -216,7 +132,7 @@ class _Catalog:
             self.problems.append(f"{where}: licence {iri} has no entry in src/zaisei/data/catalog.toml [licences]")
             return iri
         self.g.types(iri, "dcterms:LicenseDocument")
-        self.g.texts(iri, "dcterms:title", _pair(entry, "title"))
+        self.g.texts(iri, "dcterms:title", pair(entry, "title"))
         self.g.add(iri, "dcterms:identifier", _typed(entry["identifier"], "xsd:string"))
         self.g.add(iri, "owl:versionInfo", _typed(entry["version"], "xsd:string"))
         self.g.add(iri, "dcterms:type", self.term(entry["type"]))
@@ -225,7 +141,7 @@ class _Catalog:
     def standard(self, iri: str) -> str:
         entry = self.config["standards"][iri]
         self.g.types(iri, "dcterms:Standard")
-        self.g.texts(iri, "dcterms:title", _pair(entry, "title"))
+        self.g.texts(iri, "dcterms:title", pair(entry, "title"))
         for path in entry.get("files", []):
             if (self.target / path).is_file():
                 self.g.add(iri, "rdfs:seeAlso", download(self.base, path))
@@ -236,12 +152,12 @@ class _Catalog:
         return url
 
     # agents and places
-    def city(self, entry: _Entry) -> tuple[str, str]:
+    def city(self, entry: Entry) -> tuple[str, str]:
         """The publishing city as foaf:Agent, and its contact point."""
         publisher = entry.description["publisher"]
         code = publisher["lg_code"]
         org = mint(self.base, "organization", code=code)
-        names = _pair(publisher, "name")
+        names = pair(publisher, "name")
         self.g.types(org, "foaf:Agent", "foaf:Organization")
         self.g.texts(org, "foaf:name", names)
         self.g.add(org, "dcterms:identifier", _typed(code, "xsd:string"))
@@ -256,7 +172,7 @@ class _Catalog:
 
     def project_agent(self) -> tuple[str, str]:
         project = self.config["project"]
-        names = _pair(project, "name")
+        names = pair(project, "name")
         self.g.types(self.project, "foaf:Agent")
         self.g.texts(self.project, "foaf:name", names)
         self.g.add(self.project, "foaf:homepage", self.document(self.base + "/"))
@@ -266,7 +182,7 @@ class _Catalog:
         self.g.add(contact, "vcard:hasURL", self.base + "/")
         return self.project, contact
 
-    def location(self, entry: _Entry) -> str | None:
+    def location(self, entry: Entry) -> str | None:
         publisher = entry.description["publisher"]
         area = publisher.get("estat_area")
         if not area:
@@ -276,11 +192,11 @@ class _Catalog:
                                               "en": publisher.get("name_en", "")})
         return area
 
-    def period(self, entry: _Entry) -> str:
+    def period(self, entry: Entry) -> str:
         fiscal = entry.description["fiscal_year"]
         period = mint(self.base, "fiscal-year", year=fiscal["year"])
         self.g.types(period, "dcterms:PeriodOfTime")
-        self.g.texts(period, "rdfs:label", _pair(fiscal, "label"))
+        self.g.texts(period, "rdfs:label", pair(fiscal, "label"))
         self.g.add(period, "dcat:startDate", _typed(fiscal["start"], "xsd:date"))
         self.g.add(period, "dcat:endDate", _typed(fiscal["end"], "xsd:date"))
         return period
@@ -292,8 +208,8 @@ class _Catalog:
         dist = f"{owner}/distribution/{spec['id']}"
         g.add(owner, "dcat:distribution", dist)
         g.types(dist, "dcat:Distribution")
-        g.texts(dist, "dcterms:title", _pair(spec, "title", values))
-        g.texts(dist, "dcterms:description", _pair(spec, "description", values))
+        g.texts(dist, "dcterms:title", pair(spec, "title", values))
+        g.texts(dist, "dcterms:description", pair(spec, "description", values))
         url = download(self.base, relative)
         g.types(url, "rdfs:Resource")
         g.add(dist, "dcat:downloadURL", url)
@@ -330,7 +246,7 @@ class _Catalog:
     def files(self, owner: str, folder: Path, prefix: str, specs: list[dict], values: dict,
               licence: str, issued: str, modified: str, every_file: bool) -> None:
         """A distribution per file of specs found in folder; every_file: no other file may be there."""
-        by_name = {_fill(spec["name"], values): spec for spec in specs}
+        by_name = {fill(spec["name"], values): spec for spec in specs}
         if every_file:
             unknown = sorted(p.name for p in folder.iterdir() if p.is_file() and p.name not in by_name)
             if unknown:
@@ -342,11 +258,11 @@ class _Catalog:
                 self.distribution(owner, spec, path, f"{prefix}{name}", values, licence, issued, modified)
 
     # the resources
-    def dataset(self, entry: _Entry, series: str) -> None:
+    def dataset(self, entry: Entry, series: str) -> None:
         g, d, description, values = self.g, entry.iri, entry.description, entry.values
         g.types(d, "dcat:Dataset")
-        g.texts(d, "dcterms:title", _pair(description, "title"))
-        g.texts(d, "dcterms:description", _pair(description, "description"))
+        g.texts(d, "dcterms:title", pair(description, "title"))
+        g.texts(d, "dcterms:description", pair(description, "description"))
         for lang in ("ja", "en"):
             for keyword in description.get(f"keywords_{lang}", []):
                 g.add(d, "dcat:keyword", _text(keyword, lang))
@@ -373,23 +289,23 @@ class _Catalog:
         # Provenance: a statement saying how the figures were read, and the document they came from.
         provenance = f"{d}/provenance"
         g.types(provenance, "dcterms:ProvenanceStatement")
-        g.texts(provenance, "rdfs:label", _pair(self.config["provenance"], "text", values))
+        g.texts(provenance, "rdfs:label", pair(self.config["provenance"], "text", values))
         g.add(d, "dcterms:provenance", provenance)
         document = mint(self.base, "document", dataset=entry.key)
         g.add(d, "prov:wasDerivedFrom", document)
         g.types(document, "foaf:Document", "prov:Entity")
-        g.texts(document, "dcterms:title", _pair(description.get("source", {}), "title"))
+        g.texts(document, "dcterms:title", pair(description.get("source", {}), "title"))
         g.add(document, "dcterms:publisher", publisher)
         licence = self.licence(description["licence"], f"{entry.key}/dataset.toml")
         self.files(d, self.target / entry.key, f"{entry.key}/", self.config["files"], values,
                    licence, description["issued"], description["modified"], every_file=True)
 
-    def series(self, code: str, members: list[_Entry]) -> str:
+    def series(self, code: str, members: list[Entry]) -> str:
         g, first = self.g, members[0]
         series = mint(self.base, "series", code=code)
         g.types(series, "dcat:DatasetSeries")
-        g.texts(series, "dcterms:title", _pair(self.config["series"], "title", first.values))
-        g.texts(series, "dcterms:description", _pair(self.config["series"], "description", first.values))
+        g.texts(series, "dcterms:title", pair(self.config["series"], "title", first.values))
+        g.texts(series, "dcterms:description", pair(self.config["series"], "description", first.values))
         publisher, contact = self.city(first)
         g.add(series, "dcterms:publisher", publisher)
         g.add(series, "dcat:contactPoint", contact)
@@ -401,11 +317,11 @@ class _Catalog:
         g.add(series, "dcterms:modified", _typed(max(m.description["modified"] for m in members), "xsd:date"))
         return series
 
-    def union_dataset(self, entries: list[_Entry], licence: str) -> None:
+    def union_dataset(self, entries: list[Entry], licence: str) -> None:
         g, u, union = self.g, self.union, self.config["union"]
         g.types(u, "dcat:Dataset")
-        g.texts(u, "dcterms:title", _pair(union, "title"))
-        g.texts(u, "dcterms:description", _pair(union, "description"))
+        g.texts(u, "dcterms:title", pair(union, "title"))
+        g.texts(u, "dcterms:description", pair(union, "description"))
         for lang in ("ja", "en"):
             for keyword in union[f"keywords_{lang}"]:
                 g.add(u, "dcat:keyword", _text(keyword, lang))
@@ -436,8 +352,8 @@ class _Catalog:
         g, s, service = self.g, self.service, self.config["service"]
         endpoint = sparql_endpoint(self.base)
         g.types(s, "dcat:DataService")
-        g.texts(s, "dcterms:title", _pair(service, "title"))
-        g.texts(s, "dcterms:description", _pair(service, "description"))
+        g.texts(s, "dcterms:title", pair(service, "title"))
+        g.texts(s, "dcterms:description", pair(service, "description"))
         for lang in ("ja", "en"):
             for keyword in service[f"keywords_{lang}"]:
                 g.add(s, "dcat:keyword", _text(keyword, lang))
@@ -456,14 +372,14 @@ class _Catalog:
         for dataset in served:
             g.add(s, "dcat:servesDataset", dataset)
 
-    def build(self, entries: list[_Entry]) -> None:
+    def build(self, entries: list[Entry]) -> None:
         g, c, catalog = self.g, self.catalog, self.config["catalog"]
         licences = {e.description["licence"] for e in entries}
         if len(licences) != 1:
             self.problems.append("datasets under different licences (" + ", ".join(sorted(licences)) + "): "
                                  "the union files all.trig and all.nq.gz need one licence decided for them")
         union_licence = self.licence(sorted(licences)[0], "dataset.toml")
-        by_city: dict[str, list[_Entry]] = defaultdict(list)
+        by_city: dict[str, list[Entry]] = defaultdict(list)
         for entry in entries:
             by_city[entry.description["publisher"]["lg_code"]].append(entry)
         series = {code: self.series(code, members) for code, members in sorted(by_city.items())}
@@ -472,8 +388,8 @@ class _Catalog:
         self.union_dataset(entries, union_licence)
 
         g.types(c, "dcat:Catalog")
-        g.texts(c, "dcterms:title", _pair(catalog, "title"))
-        g.texts(c, "dcterms:description", _pair(catalog, "description"))
+        g.texts(c, "dcterms:title", pair(catalog, "title"))
+        g.texts(c, "dcterms:description", pair(catalog, "description"))
         publisher, _ = self.project_agent()
         g.add(c, "dcterms:publisher", publisher)
         g.add(c, "foaf:homepage", self.document(self.base + "/"))
@@ -497,133 +413,15 @@ class _Catalog:
         g.add(c, "rdfs:seeAlso", download(self.base, "void.ttl"))
 
 
-# -- VoID -----------------------------------------------------------------------
-
-def _name(iri: str) -> str:
-    """A readable, IRI-safe name of a class or property: qb-DataSet, dcterms-title."""
-    for prefix, namespace in sorted(PREFIXES.items(), key=lambda p: -len(p[1])):
-        if iri.startswith(namespace) and len(iri) > len(namespace):
-            return quote(f"{prefix}-{iri[len(namespace):]}", safe="")
-    return quote(iri, safe="")
-
-
-def _vocabulary(iri: str) -> str:
-    """The namespace of a term; the project's own is its ontology IRI."""
-    cut = max(iri.rfind("#"), iri.rfind("/")) + 1
-    namespace = iri[:cut]
-    return ONTOLOGY if namespace == VOCAB else namespace
-
-
-def _is_iri(term) -> bool:
-    return isinstance(term, ox.NamedNode)
-
-
-def _describe(g: _Graph, d: str, triples: list, base: str, targets: dict) -> None:
-    """VoID statistics of one graph (or of the union of all) on its void:Dataset d."""
-    rdf_type = ox.NamedNode(PREFIXES["rdf"] + "type")
-    space = base.rstrip("/") + "/id/"
-    subjects, objects = set(), set()
-    per_property: dict[str, list] = defaultdict(list)
-    instances: dict[str, set] = defaultdict(set)
-    links: Counter = Counter()
-    for t in triples:
-        subjects.add(t.subject)
-        objects.add(t.object)
-        per_property[t.predicate.value].append(t)
-        if t.predicate == rdf_type and _is_iri(t.object):
-            instances[t.object.value].add(t.subject)
-        if _is_iri(t.object):
-            for key, target in targets.items():
-                if t.object.value.startswith(target["uri_space"]):
-                    links[key, t.predicate.value] += 1
-    entities = {s for s in subjects if _is_iri(s) and s.value.startswith(space)}
-    g.add(d, "void:triples", _typed(len(triples), "xsd:integer"))
-    g.add(d, "void:entities", _typed(len(entities), "xsd:integer"))
-    g.add(d, "void:classes", _typed(len(instances), "xsd:integer"))
-    g.add(d, "void:properties", _typed(len(per_property), "xsd:integer"))
-    g.add(d, "void:distinctSubjects", _typed(len(subjects), "xsd:integer"))
-    g.add(d, "void:distinctObjects", _typed(len(objects), "xsd:integer"))
-    g.add(d, "void:uriSpace", _typed(space, "xsd:string"))
-    g.add(d, "void:sparqlEndpoint", sparql_endpoint(base))
-    for vocabulary in sorted({_vocabulary(p) for p in per_property} | {_vocabulary(c) for c in instances}):
-        g.add(d, "void:vocabulary", vocabulary)
-    for cls, members in instances.items():
-        partition = f"{d}/void/class/{_name(cls)}"
-        g.add(d, "void:classPartition", partition)
-        g.types(partition, "void:Dataset")
-        g.add(partition, "void:class", cls)
-        g.add(partition, "void:entities", _typed(len(members), "xsd:integer"))
-    for prop, used in per_property.items():
-        partition = f"{d}/void/property/{_name(prop)}"
-        g.add(d, "void:propertyPartition", partition)
-        g.types(partition, "void:Dataset")
-        g.add(partition, "void:property", prop)
-        g.add(partition, "void:triples", _typed(len(used), "xsd:integer"))
-        g.add(partition, "void:distinctSubjects", _typed(len({t.subject for t in used}), "xsd:integer"))
-        g.add(partition, "void:distinctObjects", _typed(len({t.object for t in used}), "xsd:integer"))
-    for (key, prop), count in links.items():
-        linkset = f"{d}/void/linkset/{key}/{_name(prop)}"
-        target = f"{mint(base, 'catalog')}/void/{key}"
-        g.types(linkset, "void:Linkset")
-        g.add(d, "void:subset", linkset)
-        g.add(linkset, "void:subjectsTarget", d)
-        g.add(linkset, "void:objectsTarget", target)
-        g.add(linkset, "void:linkPredicate", prop)
-        g.add(linkset, "void:triples", _typed(count, "xsd:integer"))
-        g.types(target, "void:Dataset")
-        g.add(target, "dcterms:title", _typed(targets[key]["title"], "xsd:string"))
-        g.add(target, "foaf:homepage", targets[key]["homepage"])
-        g.add(target, "void:uriSpace", _typed(targets[key]["uri_space"], "xsd:string"))
-
-
-def _void(entries: list[_Entry], cat: _Catalog, target: Path) -> set:
-    g, base, config = _Graph(), cat.base, cat.config
-    targets = config["link_targets"]
-    description = download(base, "void.ttl")
-    g.types(description, "void:DatasetDescription")
-    g.add(description, "dcterms:title", _text("VoID description of the zaisei publication", "en"))
-    g.add(description, "foaf:primaryTopic", cat.union)
-
-    def dumps(d: str, folder: Path, prefix: str, specs: list[dict], values: dict) -> None:
-        for spec in specs:
-            name = _fill(spec["name"], values)
-            if spec.get("void_feature") and (folder / name).is_file():
-                g.add(d, "void:dataDump", download(base, prefix + name))
-                g.add(d, "void:feature", spec["void_feature"])
-
-    everything = []
-    for entry in entries:
-        d = entry.iri
-        g.types(d, "void:Dataset")
-        g.texts(d, "dcterms:title", _pair(entry.description, "title"))
-        g.add(d, "dcterms:license", entry.description["licence"])
-        g.add(d, "foaf:homepage", base + document_path(d[len(base):]))
-        budget = mint(base, "budget", dataset=entry.key)
-        if any(t.subject.value == budget for t in entry.result.triples if _is_iri(t.subject)):
-            g.add(d, "void:exampleResource", budget)
-        dumps(d, target / entry.key, f"{entry.key}/", config["files"], entry.values)
-        _describe(g, d, entry.result.triples, base, targets)
-        g.add(cat.union, "void:subset", d)
-        everything.extend(entry.result.triples)
-    u = cat.union
-    g.types(u, "void:Dataset")
-    g.texts(u, "dcterms:title", _pair(config["union"], "title"))
-    dumps(u, target, "", config["union_files"], {})
-    # Statistics of the union count statements as in the dumps (one per named
-    # graph); distinct subjects, objects and entities are counted once.
-    _describe(g, u, everything, base, targets)
-    return g.triples
-
-
 def catalog_triples(results, folders, target: Path, base: str) -> tuple[set, set]:
     """The DCAT and the VoID triples describing the files written in target."""
     config = settings()
-    entries = _entries(results, folders, base)
+    entries = dataset_entries(results, folders, base)
     if not entries:
         raise CatalogError(["no datasets to catalogue"])
     cat = _Catalog(base, Path(target), config)
     cat.build(entries)
-    void = _void(entries, cat, Path(target))
+    void = void_triples(entries, cat, Path(target))
     if cat.problems:
         raise CatalogError(sorted(set(cat.problems)))
     return cat.g.triples, void
