@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from . import sources
+from . import mapping, sources
 from .reconcile import reconcile as run_reconcile
 from .scan import Document, scan as run_scan
 from .settings import DEFAULTS, help_for
@@ -60,6 +60,45 @@ def reconcile(dataset: str, root: str, verbose: bool):
                f"{report.expressions - report.used - report.waived} unaccounted; "
                f"arithmetic checks {passed}/{len(report.checks)} passed")
     sys.exit(0 if report.ok else 1)
+
+
+@main.command()
+@click.argument("dataset", required=False)
+@click.option("--data", "files", multiple=True, type=click.Path(path_type=Path),
+              help="Validate these graph files (any RDF syntax, by suffix) instead of a dataset.")
+@click.option("--sources", "root", default=DEFAULTS["sources"], help=help_for("sources"))
+@click.option("--base", default=DEFAULTS["base"], help=help_for("base"))
+@click.option("--report", type=click.Path(path_type=Path),
+              help="Also write the sh:ValidationReport (Turtle) here; `zaisei build` publishes it in output/.")
+@click.option("--lang", type=click.Choice(["en", "ja"]), default="en", help="Language of the readable report.")
+def validate(dataset, files, root, base, report, lang):
+    """Validate DATASET (mapped from its sources) or graph FILES with the SHACL shapes."""
+    from . import validate as shacl
+    from .build import ROOT
+
+    if bool(dataset) == bool(files):
+        raise click.UsageError("give a DATASET or --data FILE..., not both")
+    try:
+        graph = shacl.load_graph(list(files)) if files else _mapped_graph(dataset, root, base)
+    except (shacl.GraphLoadError, mapping.MappingError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    result = shacl.validate(graph, ROOT / "shapes", ROOT / "ontology" / "zaisei.ttl")
+    click.echo(result.text(lang), nl=False)
+    if report:
+        name = dataset or Path(files[0]).stem
+        report.write_bytes(result.graph(f"{base.rstrip('/')}/id/{name}").serialize(format="turtle", encoding="utf-8"))
+    sys.exit(0 if result.conforms else 1)
+
+
+def _mapped_graph(name: str, root: str, base: str):
+    import rdflib
+
+    from .build import ROOT
+    from .render import render
+
+    triples = mapping.run(_load(name, root), ROOT / "mappings", base)
+    return rdflib.Graph().parse(data=render(triples, "ntriples"), format="nt")
 
 
 def _project(output: str, base: str, root: str):
@@ -117,7 +156,10 @@ def query(sparql, output, fmt):
 @click.option("--output", default=DEFAULTS["output"], help=help_for("output"))
 @click.option("--threads", default=DEFAULTS["threads"], type=int, help=help_for("threads"))
 @click.option("--query-timeout", default=DEFAULTS["query_timeout"], type=float, help=help_for("query_timeout"))
-def serve(host, port, output, threads, query_timeout):
+@click.option("--sparql-endpoint", default=None, metavar="URL",
+              help="Answer /sparql with this SPARQL 1.1 engine instead of the embedded store (same checks, "
+                   "same limits; pages still read the local output).")
+def serve(host, port, output, threads, query_timeout, sparql_endpoint):
     """Serve the published output: Linked Data pages, downloads and SPARQL (waitress)."""
     import waitress
 
@@ -125,12 +167,32 @@ def serve(host, port, output, threads, query_timeout):
     from .web import create_app
 
     try:
-        app = create_app(output, query_timeout=query_timeout)
+        app = create_app(output, query_timeout=query_timeout, sparql_endpoint=sparql_endpoint)
     except PublicationError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     click.echo(f"serving {output}/ at http://{host}:{port}/ (Ctrl-C to stop)")
     waitress.serve(app, host=host, port=port, threads=threads, ident="zaisei", _quiet=True)
+
+
+# --- publish: the build into a SPARQL 1.1 Graph Store (remote mode) -------------------------
+
+
+@main.command()
+@click.option("--graph-store", required=True, metavar="URL",
+              help="SPARQL 1.1 Graph Store Protocol endpoint, e.g. http://127.0.0.1:7878/store (Oxigraph).")
+@click.option("--output", default=DEFAULTS["output"], help=help_for("output"))
+def publish(graph_store, output):
+    """PUT each dataset's graph of the build into a graph store, replacing the graph there."""
+    from .engine import EngineFailure, publish as run_publish
+
+    try:
+        done = run_publish(Path(output), graph_store)
+    except (EngineFailure, OSError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    for graph, triples, status in done:
+        click.echo(f"{graph}\t{triples} triples\tHTTP {status}")
 
 
 if __name__ == "__main__":  # pragma: no cover

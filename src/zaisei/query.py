@@ -4,6 +4,9 @@ The checks run on the query text before any engine sees it, because both
 pyoxigraph and rdflib would otherwise open connections for SERVICE (measured
 here) and rdflib reads FROM <file:...>. The lexer skips strings, IRIs and
 comments, so a keyword inside a literal is not mistaken for an operation.
+Codepoint escapes (\\u0053ERVICE) are decoded first, as SPARQL 1.1 section 19.2
+says parsers do (Jena does; a remote engine behind us may), so they cannot
+smuggle a keyword past the check.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ _TOKEN = re.compile(
     r'|(?P<iri><[^<>"{}|^`\\\x00-\x20]*>)'
     r'|(?P<word>[?$]?[A-Za-z_][\w\-.]*(?::[\w\-.]*)?|:[\w\-.]*)'
     r'|(?P<other>\S)', re.DOTALL)
+_CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+EXAMPLES = Path(__file__).resolve().parent / "data" / "examples"
 
 
 class QueryError(Exception):
@@ -55,9 +61,26 @@ def _keywords(toks: list[Token]):
             yield index, token.text.upper()
 
 
-def check(query: str, own_graphs: set[str]) -> None:
-    """Raise QueryRefused for updates, SERVICE, or FROM naming a graph not ours."""
-    toks = tokens(query)
+def unescape_codepoints(query: str) -> str:
+    """The query with \\uXXXX and \\UXXXXXXXX decoded, as a SPARQL parser sees it."""
+    def decode(match: re.Match) -> str:
+        code = int(match.group(1) or match.group(2), 16)
+        return chr(code) if code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else "\ufffd"
+    return _CODEPOINT.sub(decode, query) if "\\" in query else query
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """What the endpoint needs to know before running a query."""
+
+    form: str | None      # SELECT, ASK, CONSTRUCT, DESCRIBE; None if unrecognisable
+    has_dataset: bool     # FROM / FROM NAMED present: the query picks its own graphs
+
+
+def inspect(query: str, own_graphs: set[str]) -> Inspection:
+    """Refuse updates, SERVICE and FROM naming a graph not ours; else the query's form."""
+    toks = tokens(unescape_codepoints(query))
+    form, has_dataset = None, False
     for index, keyword in _keywords(toks):
         if keyword in UPDATE_KEYWORDS and not _is_function_call(toks, index):
             raise QueryRefused(f"this endpoint is read-only: {keyword} is refused", status=400)
@@ -65,6 +88,15 @@ def check(query: str, own_graphs: set[str]) -> None:
             raise QueryRefused("SERVICE is refused: this endpoint never makes outbound requests")
         if keyword == "FROM":
             _check_from(toks, index, own_graphs)
+            has_dataset = True
+        if form is None and keyword in FORMS:
+            form = keyword
+    return Inspection(form, has_dataset)
+
+
+def check(query: str, own_graphs: set[str]) -> None:
+    """Raise QueryRefused for updates, SERVICE, or FROM naming a graph not ours."""
+    inspect(query, own_graphs)
 
 
 def _is_function_call(toks: list[Token], index: int) -> bool:
@@ -84,8 +116,8 @@ def _check_from(toks: list[Token], index: int, own_graphs: set[str]) -> None:
 
 def query_form(query: str) -> str:
     """SELECT, ASK, CONSTRUCT or DESCRIBE (the first such keyword)."""
-    for _, keyword in _keywords(tokens(query)):
-        if keyword in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
+    for _, keyword in _keywords(tokens(unescape_codepoints(query))):
+        if keyword in FORMS:
             return keyword
     raise QueryError("not a SPARQL query: no SELECT, ASK, CONSTRUCT or DESCRIBE")
 
@@ -104,10 +136,11 @@ def load_output(output: Path) -> tuple[GraphStore, list[str]]:
 
 
 def run(store: GraphStore, query: str, graphs: list[str]):
-    """Check and run a query over the union of the datasets' graphs."""
-    check(query, set(graphs))
+    """Check and run a query over the union of the datasets' graphs (or its own FROM graphs)."""
+    found = inspect(query, set(graphs))
     try:
-        return store.query(query, use_default_graph_as_union=True)
+        # pyoxigraph ignores FROM when asked for the union default graph, so ask only without FROM.
+        return store.query(query, use_default_graph_as_union=not found.has_dataset)
     except StoreError as exc:
         raise QueryError(str(exc)) from exc
 
@@ -117,3 +150,58 @@ def answer(output: Path, query: str, fmt: str = "table") -> str:
     store, graphs = load_output(output)
     result = run(store, query, graphs)
     return store.format(result, fmt)
+
+
+@dataclass(frozen=True)
+class Example:
+    """An example question: data/examples/NAME.rq with `# title_ja:` / `# title_en:` headers."""
+
+    name: str
+    title_ja: str
+    title_en: str
+    query: str
+
+    def title(self, lang: str) -> str:
+        return self.title_ja if lang == "ja" else self.title_en
+
+
+def examples(folder: Path = EXAMPLES) -> list[Example]:
+    """The example queries, in file-name order; the title lines are not part of the query."""
+    found = []
+    for path in sorted(folder.glob("*.rq")):
+        titles, body = {}, []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            key, _, value = line.lstrip("# ").partition(":")
+            if line.startswith("#") and key in ("title_ja", "title_en") and not body:
+                titles[key] = value.strip()
+            else:
+                body.append(line)
+        found.append(Example(path.stem, titles.get("title_ja", path.stem), titles.get("title_en", path.stem),
+                             "\n".join(body).strip() + "\n"))
+    return found
+
+
+DOC_START, DOC_END = "<!-- examples:start -->", "<!-- examples:end -->"
+
+
+def examples_markdown() -> str:
+    """The examples section of docs/sparql.md (generated: see update_examples_doc)."""
+    parts = []
+    for number, example in enumerate(examples(), 1):
+        parts.append(f"### {number}. {example.title_en}\n\n{example.title_ja}  \n"
+                     f"File: `src/zaisei/data/examples/{example.name}.rq`\n\n```sparql\n{example.query}```\n")
+    return "\n".join(parts)
+
+
+def update_examples_doc(doc: Path) -> None:
+    """Rewrite the generated examples section of a Markdown file in place."""
+    text = doc.read_text(encoding="utf-8")
+    head, _, rest = text.partition(DOC_START)
+    _, _, tail = rest.partition(DOC_END)
+    doc.write_text(f"{head}{DOC_START}\n{examples_markdown()}{DOC_END}{tail}", encoding="utf-8")
+
+
+if __name__ == "__main__":  # python3 -m zaisei.query docs/sparql.md: regenerate the examples section
+    import sys
+
+    update_examples_doc(Path(sys.argv[1]))

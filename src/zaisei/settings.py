@@ -24,6 +24,10 @@ SETTINGS = (
     Setting("max_results", 10000, "Most result rows the endpoint returns; more is reported, never cut silently."),
     Setting("max_query_length", 20000, "Longest SPARQL query accepted, in characters."),
     Setting("threads", 8, "Worker threads of the WSGI server."),
+    Setting("sparql_workers", 0, "Query worker processes (0: between 2 and 4, by cores); a timed-out "
+            "query's worker is killed and replaced, which is what really stops the work."),
+    Setting("query_memory_mb", 1024, "Memory one query worker may use beyond the shared store, in MiB."),
+    Setting("sparql_endpoint", None, "Answer /sparql with this SPARQL 1.1 engine instead of the embedded store."),
 )
 DEFAULTS = {s.name: s.default for s in SETTINGS}
 

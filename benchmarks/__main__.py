@@ -1,0 +1,101 @@
+"""Command line: `python -m benchmarks {setup,generate,run}` (see benchmarks/README.md).
+
+`engine` and `storage` are internal: `run` starts them as child processes so
+that each one's memory is measured on its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_WORK = ROOT / "benchmarks" / "work"
+
+
+def setup(args) -> int:
+    """Install what the comparison needs, outside the project's dependencies."""
+    if shutil.which("wrk") is None:
+        subprocess.run(["apt-get", "install", "-y", "wrk"], check=True)
+    venv = args.work / "venv-rdflib"
+    if not (venv / "bin" / "rdflib-endpoint").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "rdflib-endpoint[web]"], check=True)
+    if shutil.which("oxigraph") is None:
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "oxigraph"], check=True)
+    print(f"wrk, oxigraph and rdflib-endpoint ({venv}) are ready")
+    return 0
+
+
+def generate(args) -> int:
+    from .generate import SIZES, generate as write
+
+    towns, years = SIZES[args.size] if args.size else (args.municipalities, args.years)
+    folders = write(args.out, towns, years, args.seed)
+    print(f"{len(folders)} source folders ({towns} municipalities × {years} years) in {args.out}")
+    return 0
+
+
+def run(args) -> int:
+    from . import report
+    from .queries import mix
+    from .run import Options, run as run_all
+
+    sizes = [s.strip().lower() for s in args.sizes.split(",") if s.strip()]
+    options = Options(args.work, runs=args.runs, budget=args.budget, wrk_seconds=args.wrk_seconds,
+                      rdflib_venv=args.work / "venv-rdflib")
+    date = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    command = "python -m benchmarks " + shlex.join(sys.argv[1:])
+    results = run_all(sizes, options, log=lambda message: print(message, file=sys.stderr, flush=True))
+    kinds = {q.name: q.kind for q in mix(2)}
+    section = report.markdown(results, kinds, report.environment(options.rdflib_venv), command, date)
+    print(section)
+    if args.docs:
+        report.write_docs(args.docs, section)
+    return 0
+
+
+def _child(function) -> int:
+    payload = json.loads(sys.stdin.read())
+    print(json.dumps(function(payload)))
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    p = commands.add_parser("setup", help="install wrk, oxigraph and rdflib-endpoint (its own virtualenv)")
+    p.add_argument("--work", type=Path, default=DEFAULT_WORK)
+    p = commands.add_parser("generate", help="write synthetic source folders")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--size", choices=["10k", "100k", "1m", "10m"])
+    p.add_argument("--municipalities", type=int, default=2)
+    p.add_argument("--years", type=int, default=2)
+    p.add_argument("--seed", type=int, default=7)
+    p = commands.add_parser("run", help="generate, build, serve and query; print one table")
+    p.add_argument("--sizes", default="10k,100k,1m")
+    p.add_argument("--work", type=Path, default=DEFAULT_WORK)
+    p.add_argument("--runs", type=int, default=30, help="latency samples per query and engine (at most)")
+    p.add_argument("--budget", type=float, default=10.0, help="seconds per query and engine (at least 3 runs)")
+    p.add_argument("--wrk-seconds", type=int, default=10)
+    p.add_argument("--docs", type=Path, help="also write the results into this Markdown file (between markers)")
+    commands.add_parser("engine", help=argparse.SUPPRESS)
+    commands.add_parser("storage", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.command == "engine":
+        from .engines import run_bare
+        return _child(run_bare)
+    if args.command == "storage":
+        from .storage import child
+        return _child(child)
+    return {"setup": setup, "generate": generate, "run": run}[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

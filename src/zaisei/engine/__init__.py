@@ -1,0 +1,111 @@
+"""Query execution for the SPARQL endpoint: jobs, answers, limits; no Flask here.
+
+Two engines answer the same Job with the same Answer and the same errors:
+- LocalEngine (engine/pool.py): worker processes over output/all.nq.gz, killed on timeout;
+- RemoteEngine (engine/remote.py): any SPARQL 1.1 engine over HTTP, in its place.
+The caller (web/sparql.py) has already refused unsafe queries (query.inspect).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import islice
+
+from ..query import QueryError
+from ..render import render
+from ..store import StoreError, boolean_results, convert_results, dataset_options, result_kind, solutions_json
+
+KINDS = ("boolean", "solutions", "triples")
+
+
+class QueryTimeout(QueryError):
+    """The query ran past the timeout; its worker was killed."""
+
+
+class Overloaded(QueryError):
+    """Every worker stayed busy for as long as a request may wait."""
+
+
+class EngineFailure(QueryError):
+    """The worker or the remote engine failed without an answer."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One query to run. Formats name the serialisation for each kind of result; None means 406."""
+
+    query: str
+    results_format: str | None = "json"
+    rdf_format: str | None = "turtle"
+    default_graphs: tuple[str, ...] | None = None
+    named_graphs: tuple[str, ...] | None = None
+    union: bool = True
+    max_results: int = 10000
+    base: str | None = None   # the service-defined base IRI for relative IRIs: the endpoint's URL
+
+
+@dataclass(frozen=True)
+class Answer:
+    kind: str      # boolean, solutions, triples
+    format: str    # json, xml, csv, tsv, turtle, jsonld, ntriples, rdfxml
+    body: bytes
+    rows: int
+
+
+def syntax_message(message: str) -> str:
+    """pyoxigraph's `error at 3:17: expected ...` as `SPARQL syntax error at line 3, column 17: ...`."""
+    head, _, rest = message.partition(": ")
+    position = head.removeprefix("error at ")
+    if head.startswith("error at ") and ":" in position:
+        line, _, column = position.partition(":")
+        return f"SPARQL syntax error at line {line}, column {column}: {rest}"
+    return f"SPARQL syntax error: {message}"
+
+
+def too_many(limit: int) -> QueryError:
+    return QueryError(f"the result has more than {limit} rows, the most this endpoint returns; "
+                      f"add LIMIT {limit} (and OFFSET to page through the rest)", status=400)
+
+
+def execute(store, job: Job) -> Answer:
+    """Run a job on a GraphStore and serialise the answer (in a worker, or in-process for tools)."""
+    options = dataset_options(job.default_graphs, job.named_graphs, job.union)
+    try:
+        result = store.query(job.query, base_iri=job.base, **options)
+    except StoreError as exc:
+        raise QueryError(syntax_message(str(exc))) from exc
+    try:
+        return _serialise(result, job)
+    except (StoreError, SyntaxError, ValueError, OSError) as exc:
+        raise QueryError(f"the query failed while running: {exc}", status=500) from exc
+
+
+def _serialise(result, job: Job) -> Answer:
+    kind = result_kind(result)
+    fmt = acceptable(job.rdf_format if kind == "triples" else job.results_format, kind)
+    if kind == "boolean":
+        return Answer(kind, fmt, boolean_results(result, fmt), 1)
+    if kind == "solutions":
+        body, rows = solutions_json(result, job.max_results)
+        if rows > job.max_results:
+            raise too_many(job.max_results)
+        return Answer(kind, fmt, convert_results(body, "json", fmt), rows)
+    triples = list(islice(result, job.max_results + 1))
+    if len(triples) > job.max_results:
+        raise too_many(job.max_results)
+    return Answer(kind, fmt, render(triples, fmt), len(triples))
+
+
+
+def acceptable(fmt: str | None, kind: str) -> str:
+    """The format to write a kind of result in; 406 when the client accepts none."""
+    if fmt is None:
+        raise QueryError(f"no acceptable format for a {kind} result: see the Accept header", status=406)
+    return fmt
+
+
+from .pool import LocalEngine  # noqa: E402 - the engines build on the definitions above
+from .remote import RemoteEngine, publish  # noqa: E402
+
+__all__ = ["Answer", "EngineFailure", "Job", "LocalEngine", "Overloaded", "QueryTimeout", "RemoteEngine",
+           "execute", "publish"]
