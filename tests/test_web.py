@@ -20,6 +20,8 @@ FORMATS = {"text/turtle": "turtle", "application/ld+json": "json-ld", "applicati
 def things(published):
     store = GraphStore()
     store.load_bytes(gzip.decompress((published / "all.nq.gz").read_bytes()), "nquads")
+    for name in ("catalog.ttl", "void.ttl"):  # the DCAT and VoID IRIs dereference too
+        store.load(published / name, "turtle")
     rows = store.select("SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER(isIRI(?s)) }")
     base = "http://127.0.0.1:8080"
     return sorted(r["s"].value[len(base):] for r in rows if r["s"].value.startswith(base + "/id/"))

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .iris import ONTOLOGY
+from .iris import ONTOLOGY, mint
 from .store import GraphStore, StoreError, is_iri, label_triple
 
 LABELS = ("http://www.w3.org/2004/02/skos/core#prefLabel", "http://www.w3.org/2000/01/rdf-schema#label",
@@ -53,10 +53,13 @@ class Publication:
             raise PublicationError(f"{manifest}: corrupt ({exc})") from exc
         self.base = self.manifest["base"].rstrip("/")
         self.store = self._load()
-        ontology = self.output / "ontology" / "zaisei.ttl"
-        if ontology.exists():
-            # Term labels (ja/en) for pages, and the vocabulary for SPARQL users.
-            self.store.load(ontology, "turtle", graph=ONTOLOGY)
+        # The ontology gives pages their term labels (ja/en); the catalog and VoID make
+        # the DCAT IRIs (datasets, distributions, the service) dereference. Each is its
+        # own graph, so SPARQL users can also ask about them.
+        for path, graph in ((self.output / "ontology" / "zaisei.ttl", ONTOLOGY),
+                            (self.output / "catalog.ttl", mint(self.base, "catalog")),
+                            (self.output / "void.ttl", mint(self.base, "catalog") + "/void")):
+            self._add(path, graph)
         self.graphs = self.store.graph_names()
         self.version = self._version()
 
@@ -70,6 +73,14 @@ class Publication:
         except (OSError, EOFError, StoreError) as exc:
             raise PublicationError(f"{dump}: corrupt ({exc})") from exc
         return store
+
+    def _add(self, path: Path, graph: str) -> None:
+        try:
+            self.store.load(path, "turtle", graph=graph)
+        except FileNotFoundError:
+            raise PublicationError(f"{path}: missing; run `zaisei build`") from None
+        except (OSError, SyntaxError, ValueError, StoreError) as exc:
+            raise PublicationError(f"{path}: corrupt ({exc})") from exc
 
     def _version(self) -> str:
         sums = self.output / "SHA256SUMS"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request
 
@@ -63,10 +64,15 @@ def publication():
     return current_app.extensions["zaisei"]
 
 
+def _path(prefix: str, rest: str) -> str:
+    """The request path as minted: Flask decoded %E4..., the IRIs keep it encoded."""
+    return prefix + quote(rest, safe="/!$&'()*+,;=:@-._~")
+
+
 @blueprint.route("/id/<path:rest>")
 def thing(rest: str):
     """303 See Other to the document describing the thing."""
-    path = "/id/" + rest
+    path = _path("/id/", rest)
     if not publication().describe(publication().iri(path)).exists:
         return render_error(404, "Not Found", f"No resource {path} in this publication.")
     response = redirect(document_path(path) + _query_string(), code=303)
@@ -81,7 +87,7 @@ def _query_string() -> str:
 @blueprint.route("/doc/<path:rest>")
 def document(rest: str):
     """The description of a thing, in the format of the suffix or the Accept header."""
-    path, fmt = split_suffix("/doc/" + rest)
+    path, fmt = split_suffix(_path("/doc/", rest))
     pub = publication()
     page = request.args.get("page", "0")
     if not page.isascii() or not page.isdigit() or len(page) > 6:
