@@ -43,7 +43,7 @@ class Publication:
     """output/ as a read-only store plus its manifest."""
 
     def __init__(self, output: Path):
-        self.output = Path(output)
+        self.output = Path(output).resolve()
         manifest = self.output / "build.json"
         if not manifest.exists():
             raise PublicationError(f"{manifest}: missing; run `zaisei build` (or point --output at a build)")

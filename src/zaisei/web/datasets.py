@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, send_file
 
+from ..iris import VOCAB
 from ..render import MEDIA_TYPES, render
 from ..store import parse
 from . import charts
@@ -177,7 +178,16 @@ def ontology():
 
 @blueprint.route("/def/<term>")
 def term(term: str):
-    return redirect(f"/def/#{term}", code=303)
+    """A term: its entry in the HTML documentation, or its triples as RDF."""
+    fmt = choose(request.headers.get("Accept"))
+    if fmt is None or fmt is HTML:
+        return redirect(f"/def/#{term}", code=303)
+    triples = publication().store.outgoing(VOCAB + term)
+    if not triples:
+        return render_error(404, "Not Found", f"No term zs:{term} in the vocabulary.")
+    response = Response(render(triples, fmt.name), mimetype=fmt.media_type)
+    response.vary.add("Accept")
+    return response
 
 
 @blueprint.route("/source/<key>")
