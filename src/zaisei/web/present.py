@@ -75,6 +75,22 @@ def percent_text(value: str) -> str:
         return value
 
 
+def month_text(value: str, lang: str) -> str:
+    """"2022-04" -> "令和4年4月（2022年4月）" or "April 2022"."""
+    try:
+        year, month = (int(part) for part in value.split("-")[:2])
+    except ValueError:
+        return value
+    if lang == "en":
+        return f"{_MONTHS[month - 1]} {year}" if 1 <= month <= 12 else value
+    era = f"令和{year - 2018}年" if year >= 2019 else f"平成{year - 1988}年"
+    return f"{era}{month}月（{year}年{month}月）"
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December")
+
+
 @dataclass
 class Value:
     """One value of a property, ready to print."""
@@ -126,6 +142,8 @@ class Presenter:
             return self.money(term.value)
         if predicate in PERCENT:
             return Value(percent_text(term.value), title=term.value, datatype="percent")
+        if term.datatype and term.datatype.value.endswith("#gYearMonth"):
+            return Value(month_text(term.value, self.lang), title=term.value)
         return Value(term.value, lang=term.language or None)
 
     def rows(self, triples, incoming: bool = False) -> list[Row]:
