@@ -181,3 +181,15 @@ def test_fiscal_data_package_is_valid(published):
     assert report.valid, report.flatten(["type", "note"])[:5]
     package = json.loads((published / "minato-2021" / "datapackage.json").read_text(encoding="utf-8"))
     assert package["model"]["measures"]["amount"]["currency"] == "JPY"
+
+
+def test_query_cli_answers_against_the_built_graph(published):
+    query = """PREFIX zs: <https://w3id.org/zaisei/def/>
+      PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+      SELECT (SUM(?a) AS ?total) WHERE { ?f a zs:AccountFigure ; zs:amount ?a ; zs:account/skos:broader ?all ;
+        <http://data.openbudgets.eu/ontology/dsd/dimension/fiscalPeriod> <http://127.0.0.1:8080/id/fiscal-year/2021> }"""
+    result = run_cli("query", query, "--output", str(published), "--format", "csv")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["total", "208391749000"]
+    refused = run_cli("query", "SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }", "--output", str(published))
+    assert refused.returncode == 2 and "SERVICE" in refused.stderr
