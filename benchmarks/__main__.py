@@ -11,6 +11,7 @@ import datetime
 import json
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -61,6 +62,21 @@ def run(args) -> int:
     return 0
 
 
+def rerender(args) -> int:
+    """The table and targets again from a run's results.json (e.g. after a report fix): same numbers."""
+    from . import report
+    from .queries import mix
+
+    results = json.loads((args.work / "results.json").read_text(encoding="utf-8"))
+    kinds = {q.name: q.kind for q in mix(2)}
+    section = report.markdown(results, kinds, report.environment(args.work / "venv-rdflib"), args.command_line,
+                              args.date)
+    print(section)
+    if args.docs:
+        report.write_docs(args.docs, section)
+    return 0
+
+
 def _child(function) -> int:
     payload = json.loads(sys.stdin.read())
     print(json.dumps(function(payload)))
@@ -68,6 +84,8 @@ def _child(function) -> int:
 
 
 def main(argv=None) -> int:
+    # On SIGTERM, unwind normally so every server this run started is stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     p = commands.add_parser("setup", help="install wrk, oxigraph and rdflib-endpoint (its own virtualenv)")
@@ -85,6 +103,11 @@ def main(argv=None) -> int:
     p.add_argument("--budget", type=float, default=10.0, help="seconds per query and engine (at least 3 runs)")
     p.add_argument("--wrk-seconds", type=int, default=10)
     p.add_argument("--docs", type=Path, help="also write the results into this Markdown file (between markers)")
+    p = commands.add_parser("report", help="print the table again from WORK/results.json")
+    p.add_argument("--work", type=Path, default=DEFAULT_WORK)
+    p.add_argument("--command-line", required=True, help="the command of the run, as it was given")
+    p.add_argument("--date", required=True, help="when the run was made")
+    p.add_argument("--docs", type=Path)
     commands.add_parser("engine", help=argparse.SUPPRESS)
     commands.add_parser("storage", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -94,7 +117,7 @@ def main(argv=None) -> int:
     if args.command == "storage":
         from .storage import child
         return _child(child)
-    return {"setup": setup, "generate": generate, "run": run}[args.command](args)
+    return {"setup": setup, "generate": generate, "run": run, "report": rerender}[args.command](args)
 
 
 if __name__ == "__main__":

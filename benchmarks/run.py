@@ -9,6 +9,8 @@ each engine in turn over the same output and send it the same queries.
 from __future__ import annotations
 
 import json
+import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -39,21 +41,27 @@ class Options:
 
 def timed_build(sources: Path, output: Path, log: Path) -> dict:
     """`zaisei build --json` as a user runs it: wall time, peak memory, the summary."""
-    started = time.perf_counter()
+    started, load, cpu = time.perf_counter(), os.getloadavg()[0], _children_cpu()
     process = subprocess.Popen([sys.executable, "-m", "zaisei.cli", "build", "--sources", str(sources),
                                 "--output", str(output), "--json"], cwd=ROOT, stdout=subprocess.PIPE,
                                stderr=open(log, "wb"), text=True)
     sampler = MemorySampler(process.pid, interval=0.5)
     stdout, _ = process.communicate()
-    peak, wall = sampler.stop(), time.perf_counter() - started
+    peak, wall, cpu = sampler.stop(), time.perf_counter() - started, _children_cpu() - cpu
     if process.returncode != 0:
         raise RuntimeError(f"build failed ({process.returncode}); see {log}")
     summary = json.loads(stdout)
     datasets = summary["datasets"].values()
     stages = {stage: sum(d["seconds"].get(stage, 0.0) for d in datasets) for stage in STAGES + ("reuse",)}
-    return {"wall": wall, "peak": peak, "triples": sum(d["triples"] for d in datasets),
+    return {"wall": wall, "cpu": cpu, "load": load, "peak": peak, "triples": sum(d["triples"] for d in datasets),
             "datasets": len(summary["datasets"]), "reused": sum(d.get("reused", False) for d in datasets),
             "stages": stages, "top": summary["seconds"]}
+
+
+def _children_cpu() -> float:
+    """CPU seconds of every waited-for child (the build and its workers)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _latencies(server: engines.Server, queries: list, options: Options) -> dict:
@@ -80,7 +88,7 @@ def serve(server: engines.Server, queries: list, throughput_query, options: Opti
     except (RuntimeError, TimeoutError) as exc:
         server.stop()
         return {"failed": str(exc)}
-    found = {"startup": server.startup, "memory": server.memory}
+    found = {"startup": server.startup, "memory": server.memory, "load": os.getloadavg()[0]}
     try:
         found["latencies"] = _latencies(server, queries, options)
         found["throughput"] = {c: wrk(server.url, throughput_query.text, c, options.wrk_seconds) for c in (16, 64)}
@@ -106,7 +114,8 @@ def run_size(size: str, options: Options, log=print) -> dict:
     queries = mix(years)
     log(f"[{size}] store options")
     location = folder / "persisted-store"
-    result["storage"] = {mode: storage.measure(mode, output, location, queries) for mode in ("memory", "persist", "open")}
+    result["storage"] = {mode: storage.measure(mode, output, location, queries)
+                         for mode in ("memory", "persist", "open")}
     shutil.rmtree(location, ignore_errors=True)
     log(f"[{size}] bare engine")
     result["bare"] = engines.bare(output, queries, options.runs, options.budget)

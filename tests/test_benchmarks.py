@@ -2,7 +2,9 @@
 
 The generated folders must pass `zaisei reconcile` with every figure
 accounted for, and build: in parallel worker processes, then again with
-every dataset unchanged and reused, giving the same bytes.
+every dataset unchanged and reused, giving the same bytes; a changed dataset
+alone is rebuilt, and the result is byte-identical to a fresh build; a broken
+one stops the whole build and publishes nothing.
 """
 
 from __future__ import annotations
@@ -10,13 +12,15 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_cli
-from zaisei.build import Project, build
+from conftest import ROOT, SOURCES, run_cli
+from zaisei.build import (BuildError, Project, build, check_dataset, derived_union_parts, union_parts,
+                          write_dataset)
 
 if str(ROOT) not in sys.path:  # benchmarks/ is a top-level folder, not an installed package
     sys.path.insert(0, str(ROOT))
@@ -78,8 +82,6 @@ def test_builds_in_parallel_then_reuses_unchanged_datasets(generated, tmp_path):
 
 def test_a_changed_dataset_alone_is_rebuilt_and_matches_a_fresh_build(generated, tmp_path):
     sources, output, fresh = tmp_path / "sources", tmp_path / "output", tmp_path / "fresh"
-    import shutil
-
     shutil.copytree(generated, sources)
     build(Project(sources=sources, output=output, jobs=2))
     description = sources / "synth-90002-2022" / "dataset.toml"
@@ -89,3 +91,28 @@ def test_a_changed_dataset_alone_is_rebuilt_and_matches_a_fresh_build(generated,
     assert [d.key for d in again.datasets if not d.reused] == ["synth-90002-2022"]
     build(Project(sources=sources, output=fresh, jobs=1, reuse=False))
     assert _files(output) == _files(fresh)
+
+
+@pytest.mark.parametrize("name", ["synth-90001-2021", "minato-2021"])
+def test_union_parts_derived_from_the_dumps_are_the_rendered_bytes(generated, tmp_path, name):
+    folder = SOURCES / name if name == "minato-2021" else generated / name
+    project = Project(sources=folder.parent)
+    result = check_dataset(folder, project)
+    write_dataset(result, folder, tmp_path, project)
+    graph = f"{project.base}/id/{name}"
+    assert derived_union_parts(tmp_path / name, name, graph) == union_parts(result.triples, graph)
+
+
+def test_a_broken_dataset_in_a_parallel_build_publishes_nothing(generated, tmp_path):
+    sources, output = tmp_path / "sources", tmp_path / "output"
+    shutil.copytree(generated, sources)
+    budget = sources / "synth-90001-2022" / "budget.csv"
+    lines = budget.read_text(encoding="utf-8").splitlines(keepends=True)
+    key, account, year, amount, rest = lines[1].split(",", 4)
+    lines[1] = ",".join((key, account, year, str(int(amount) + 1000), rest))  # no longer what the text says
+    budget.write_text("".join(lines), encoding="utf-8")
+    with pytest.raises(BuildError) as caught:
+        build(Project(sources=sources, output=output, jobs=2))
+    assert "synth-90001-2022/budget.csv:2:amount_yen" in str(caught.value)  # crossed the process boundary
+    assert not output.exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".output")] == []

@@ -4,19 +4,22 @@ Golden fixtures live in tests/fixtures/shapes/<case>/: case.json says which data
 to build, what is expected (severity, focus node,
 source shape) and whether the damaged graph still conforms; mutation.ru is a SPARQL
 Update applied to a copy of the built graph (README.md there explains the prologue).
-A second SHACL engine, pyrudof, must reach the same verdict on every fixture, except
-the ones whose case.json names a known pyrudof gap (docs/shapes.md lists them).
+A second SHACL engine, pyrudof, must reach the same verdict on every fixture (it gives
+the very same results; docs/shapes.md lists what it does not support).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
-import time
+import subprocess
+import sys
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
+import pyrudof
 import pytest
 import rdflib
 from rdflib import Literal, URIRef
@@ -37,14 +40,14 @@ ARITHMETIC = {"AccountsSumToTotal", "AccountPartsPresent", "CompositionRatio", "
 
 # --- building and damaging graphs -------------------------------------------------------
 
-@lru_cache(maxsize=None)
+@cache
 def built(dataset: str) -> bytes:
     """The dataset's graph as the build makes it, as N-Triples (built once per session)."""
     triples = mapping.run(sources.load(DATASETS[dataset]), ROOT / "mappings", BASE)
     return store.serialize(triples, "ntriples")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _parsed(dataset: str) -> rdflib.Graph:
     return rdflib.Graph().parse(data=built(dataset), format="nt")
 
@@ -102,26 +105,33 @@ def matches(result: shacl.ValidationResult, expected: dict) -> bool:
 
 @lru_cache(maxsize=1)
 def rudof():
-    pyrudof = pytest.importorskip("pyrudof")
     engine = pyrudof.Rudof(pyrudof.RudofConfig())
     engine.read_shacl(shacl.load_shapes().serialize(format="turtle"))
     return engine
 
 
-def rudof_conforms(graph: rdflib.Graph) -> bool:
-    """pyrudof's verdict on graph + ontology: no result of severity Violation."""
-    import pyrudof
-
+def rudof_results(graph: rdflib.Graph) -> set[tuple[str, str, str]]:
+    """pyrudof's results on graph + ontology (it has no ontology graph): (severity, focus, shape)."""
     engine = rudof()
     engine.reset_data()
     engine.read_data(graph.serialize(format="nt"), format=pyrudof.RDFFormat.NTriples)
     engine.read_data(str(shacl.ONTOLOGY), format=pyrudof.RDFFormat.Turtle, merge=True)
-    return not any(entry.severity == "Violation" for entry in engine.validate_shacl())
+    return {(entry.severity, entry.focus_node, entry.source_shape) for entry in engine.validate_shacl()}
+
+
+def results(report: shacl.ValidationReport) -> set[tuple[str, str, str]]:
+    return {(r.severity, str(r.focus), r.source_shape) for r in report.results}
+
+
+def rudof_conforms(graph: rdflib.Graph) -> bool:
+    """pyrudof's verdict in our sense: no result of severity Violation (the SHACL spec's
+    sh:conforms, which pyrudof reports, is false for warnings and infos too)."""
+    return not any(severity == "Violation" for severity, _, _ in rudof_results(graph))
 
 
 # --- the real data ----------------------------------------------------------------------
 
-@lru_cache(maxsize=None)
+@cache
 def report_of(dataset: str) -> shacl.ValidationReport:
     return shacl.validate(graph_of(dataset))
 
@@ -131,6 +141,7 @@ def test_real_data_conforms_in_both_engines(dataset):
     report = report_of(dataset)
     assert report.conforms, report.text()
     assert rudof_conforms(graph_of(dataset))
+    assert rudof_results(graph_of(dataset)) == results(report)  # the same warnings and infos too
 
 
 def test_minato_source_defect_is_a_warning_on_pillar_3_and_still_conforms():
@@ -158,11 +169,10 @@ def test_fixture_is_caught(folder):
         assert any(matches(r, expected) for r in report.results), \
             f"{folder.name}: expected {expected}\n{report.text()}"
     assert report.conforms == case["conforms"], report.text()
-    gap = case.get("pyrudof")
-    if gap:  # a known difference: keep it listed only while it is real
-        assert rudof_conforms(graph) != report.conforms, f"pyrudof now agrees; drop 'pyrudof' from {folder.name}"
-    else:
-        assert rudof_conforms(graph) == report.conforms, f"pyrudof disagrees on {folder.name}"
+    # The second engine reaches the same verdict, and in fact the very same results.
+    theirs = rudof_results(graph)
+    assert (not any(severity == "Violation" for severity, _, _ in theirs)) == report.conforms, folder.name
+    assert theirs == results(report), folder.name
 
 
 def test_every_shape_and_sparql_constraint_has_a_fixture():
@@ -221,11 +231,16 @@ def figure_id(x) -> str | None:
 @pytest.mark.parametrize("dataset,figure,prop,value", summed_figures(), ids=figure_id)
 def test_a_figure_off_by_a_million_yen_is_a_violation(dataset, figure, prop, value, arithmetic_shapes):
     graph = graph_of(dataset)
-    assert shacl.validate(graph, arithmetic_shapes).conforms
     graph.set((URIRef(figure), URIRef(prop), Literal(Decimal(value) + 1_000_000)))
     assert (URIRef(figure), URIRef(prop), Literal(Decimal(value))) not in graph
     report = shacl.validate(graph, arithmetic_shapes)
     assert [r for r in report.violations if r.source_shape.rsplit("/", 1)[1] in ARITHMETIC], report.text()
+
+
+@pytest.mark.parametrize("dataset", sorted(DATASETS))
+def test_the_arithmetic_shapes_alone_pass_the_real_data(dataset, arithmetic_shapes):
+    report = shacl.validate(graph_of(dataset), arithmetic_shapes)
+    assert report.conforms and {r.severity for r in report.results} <= {"Info"}, report.text()
 
 
 def test_there_are_summed_figures_of_every_kind():
@@ -252,6 +267,29 @@ def test_report_graph_has_no_blank_nodes_and_is_byte_identical_across_runs():
     assert (report, SH.conforms, Literal(False)) in graph
     results = set(graph.objects(report, SH.result))
     assert len(results) == len(first.results) and all(str(r).startswith(f"{report}/") for r in results)
+
+
+def test_report_bytes_are_the_same_in_another_process():
+    # Another interpreter with another hash seed: no ordering may depend on set or dict order.
+    script = ("import sys, test_shapes; "
+              "sys.stdout.buffer.write(test_shapes.damaged_report().serialize('turtle'))")
+    env = dict(os.environ, PYTHONHASHSEED="4242",
+               PYTHONPATH=os.pathsep.join([str(ROOT / "src"), str(Path(__file__).parent)]))
+    other = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, timeout=600, check=True)
+    assert other.stdout == damaged_report().serialize("turtle")
+
+
+def test_a_blank_node_is_one_focus_and_the_report_still_has_no_blank_nodes(tmp_path):
+    data = tmp_path / "figure.ttl"
+    data.write_text('@prefix zs: <https://w3id.org/zaisei/def/> .\n'
+                    '[] a zs:PolicyFigure ; zs:value "12"^^<http://www.w3.org/2001/XMLSchema#float> .\n',
+                    encoding="utf-8")
+    report = shacl.validate(shacl.load_graph([data]))
+    shapes = {r.source_shape.rsplit("/", 1)[1] for r in report.violations}
+    assert {"PolicyFigure", "PolicyFigure-value", "FigureQuoted"} <= shapes  # Core and SPARQL passes
+    assert len(report.by_focus()) == 1
+    assert not any(isinstance(t, rdflib.BNode) for triple in report.graph() for t in triple)
+    assert report.base == shacl.FALLBACK_BASE
 
 
 def test_report_graph_can_be_minted_under_another_base():
@@ -330,14 +368,7 @@ def ten_copies(dataset: str) -> rdflib.Graph:
     return rdflib.Graph().parse(data=copies, format="nt")
 
 
-def test_validation_is_fast_enough():
-    shacl.validate(graph_of("testtown-2030"))  # warm caches: shapes, ontology, imports
-    graph = graph_of("minato-2021")
-    start = time.perf_counter()
-    assert shacl.validate(graph).conforms
-    assert time.perf_counter() - start < 3.0  # measured ~0.5 s (docs/shapes.md); generous for busy CI
-    large = ten_copies("minato-2021")
-    start = time.perf_counter()
-    report = shacl.validate(large)
-    assert time.perf_counter() - start < 30.0
-    assert report.conforms and len(report.warnings) == 10
+def test_shapes_stay_usable_on_a_dataset_ten_times_larger():
+    # Speed is measured in docs/shapes.md, not asserted here: this checks the result at 10x.
+    report = shacl.validate(ten_copies("minato-2021"))
+    assert report.conforms and len(report.warnings) == 10 and len(report.infos) == 30

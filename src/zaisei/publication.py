@@ -48,9 +48,16 @@ class Publication:
         if not manifest.exists():
             raise PublicationError(f"{manifest}: missing; run `zaisei build` (or point --output at a build)")
         try:
-            self.manifest = json.loads(manifest.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
+            data = manifest.read_bytes()
+            self.manifest = json.loads(data.decode("utf-8"))
+        except (OSError, ValueError) as exc:   # ValueError: bad JSON or bad UTF-8
             raise PublicationError(f"{manifest}: corrupt ({exc})") from exc
+        if not isinstance(self.manifest, dict) or not isinstance(self.manifest.get("base"), str) \
+                or not isinstance(self.manifest.get("datasets"), dict):
+            raise PublicationError(f'{manifest}: corrupt (not a build manifest: no "base" and "datasets")')
+        # Every file loaded here must be the one the build wrote (SHA256SUMS, when there is one).
+        self.sums = self._sums()
+        self._verify(manifest, data)
         self.base = self.manifest["base"].rstrip("/")
         self.store = self._load()
         # The ontology gives pages their term labels (ja/en); the catalog and VoID make
@@ -67,20 +74,44 @@ class Publication:
         dump = self.output / "all.nq.gz"
         store = GraphStore()
         try:
-            store.load_bytes(gzip.decompress(dump.read_bytes()), "nquads")
+            data = dump.read_bytes()
+            self._verify(dump, data)
+            store.load_bytes(gzip.decompress(data), "nquads")
         except FileNotFoundError:
             raise PublicationError(f"{dump}: missing; run `zaisei build`") from None
         except (OSError, EOFError, StoreError) as exc:
             raise PublicationError(f"{dump}: corrupt ({exc})") from exc
+        if not len(store) and any(isinstance(d, dict) and d.get("triples") for d in self.manifest["datasets"].values()):
+            raise PublicationError(f"{dump}: corrupt (no quads, but build.json lists datasets with triples)")
         return store
 
     def _add(self, path: Path, graph: str) -> None:
+        if not path.exists() and path.relative_to(self.output).as_posix() not in self.sums:
+            return  # optional: a publication needs only build.json and all.nq.gz (unless the build listed it)
         try:
+            self._verify(path, path.read_bytes())
             self.store.load(path, "turtle", graph=graph)
         except FileNotFoundError:
             raise PublicationError(f"{path}: missing; run `zaisei build`") from None
         except (OSError, SyntaxError, ValueError, StoreError) as exc:
             raise PublicationError(f"{path}: corrupt ({exc})") from exc
+
+    def _sums(self) -> dict[str, str]:
+        """{relative path: SHA-256} from output/SHA256SUMS; empty when there is none."""
+        try:
+            lines = (self.output / "SHA256SUMS").read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as exc:
+            raise PublicationError(f"{self.output / 'SHA256SUMS'}: corrupt ({exc})") from exc
+        return {name: digest for digest, _, name in (line.partition("  ") for line in lines) if name}
+
+    def _verify(self, path: Path, data: bytes) -> None:
+        """A file the server loads must have the checksum the build recorded for it."""
+        name = path.relative_to(self.output).as_posix()
+        if name in self.sums and hashlib.sha256(data).hexdigest() != self.sums[name]:
+            raise PublicationError(f"{path}: corrupt (its SHA-256 is not the one in SHA256SUMS; "
+                                   f"rebuild with `zaisei build` or restore the file)")
 
     def _version(self) -> str:
         sums = self.output / "SHA256SUMS"

@@ -36,3 +36,15 @@ def help_for(name: str) -> str:
     """The help text of a setting, with its default, for CLI options."""
     setting = next(s for s in SETTINGS if s.name == name)
     return f"{setting.help} [default: {setting.default}]"
+
+
+def project_root():
+    """The folder holding sources/, mappings/, shapes/ and ontology/.
+
+    A source checkout (editable install) is found beside the package; an installed
+    package falls back to the current directory, so `zaisei build` runs from the project.
+    """
+    from pathlib import Path
+
+    checkout = Path(__file__).resolve().parents[2]
+    return checkout if (checkout / "mappings").is_dir() else Path.cwd()

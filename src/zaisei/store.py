@@ -335,3 +335,22 @@ class TripleSet:
         for lang in ("ja", "en"):
             if texts.get(lang):
                 self.add(subject, predicate, text_literal(texts[lang], lang))
+
+
+def native_store(rdflib_triples):
+    """A bare pyoxigraph Store holding rdflib triples, term by term (for pyshacl's Oxigraph
+    backend); blank nodes keep their labels, so both validation passes name nodes alike."""
+    store = ox.Store()
+    store.extend(ox.Quad(_from_rdflib(s), _from_rdflib(p), _from_rdflib(o)) for s, p, o in rdflib_triples)
+    return store
+
+
+def _from_rdflib(term):
+    kind = type(term).__name__
+    if kind == "URIRef":
+        return ox.NamedNode(str(term))
+    if kind == "BNode":
+        return ox.BlankNode(str(term))
+    if term.language:
+        return ox.Literal(str(term), language=term.language)
+    return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype or "http://www.w3.org/2001/XMLSchema#string")))

@@ -36,7 +36,7 @@ COLUMNS = (
     ("priority", "zs:priority", "iri", None),
     ("about", "zs:about", "iri", None),
     ("source", "zs:source", "iri", None),
-    ("source_line", "zs:line", "positiveInteger", "{+source}"),
+    ("source_line", "zs:line", "integer", "{+source}"),
     ("source_quote", "oa:exact", "string", "{+source}/text"),
 )
 _TYPES = ("account", "pillar", "initiative", "change", "policy", "indicator")
@@ -140,7 +140,7 @@ def csvw_metadata(dataset, base: str) -> dict:
 
 def datapackage(dataset, rows: list[dict[str, str]]) -> dict:
     """A Fiscal Data Package: the figures resource plus the OpenSpending model."""
-    types = {"decimal": "number", "integer": "integer", "positiveInteger": "integer", "boolean": "boolean"}
+    types = {"decimal": "number", "integer": "integer", "boolean": "boolean"}
     fields = [{"name": name, "type": types.get(kind or "", "string")} for name, _, kind, _ in COLUMNS]
     description = dataset.description
     return {

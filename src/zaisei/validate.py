@@ -25,7 +25,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pyoxigraph
 import pyshacl
 from pyshacl.graph_abstraction import DataGraph, OxigraphDataGraph
 from rdflib import BNode, Dataset, Graph, Literal, Namespace, URIRef
@@ -33,7 +32,10 @@ from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, XSD
 from rdflib.term import Node
 
-ROOT = Path(__file__).resolve().parents[2]
+from .settings import project_root
+from .store import native_store
+
+ROOT = project_root()
 SHAPES = ROOT / "shapes"
 ONTOLOGY = ROOT / "ontology" / "zaisei.ttl"
 
@@ -157,7 +159,7 @@ class ValidationReport:
                              + (f" [{_short(result.path)}]" if result.path else ""))
                 lines.append(f"    {result.message(lang)}")
                 if result.value is not None and result.value != result.focus:
-                    lines.append(f"    {'記載値' if lang == 'ja' else 'found'}: {_nt(result.value)}")
+                    lines.append(f"    {'記載値' if lang == 'ja' else 'found'}: {_short(_nt(result.value))}")
         return "\n".join(lines) + "\n"
 
     def graph(self, base: str | None = None) -> Graph:
@@ -305,14 +307,8 @@ class _OxigraphData(OxigraphDataGraph):
 
 
 def _oxigraph(data: Graph) -> DataGraph:
-    """The data in a pyoxigraph store wrapped for pyshacl's Oxigraph backend.
-
-    store.GraphStore does not expose its pyoxigraph store, hence this second
-    import of pyoxigraph (see docs/shapes.md).
-    """
-    store = pyoxigraph.Store()
-    store.bulk_load(data.serialize(format="nt", encoding="utf-8"), pyoxigraph.RdfFormat.N_TRIPLES)
-    return _OxigraphData(store)
+    """The data in a pyoxigraph store (built by store.py) wrapped for pyshacl's Oxigraph backend."""
+    return _OxigraphData(native_store(data))
 
 
 def _load_one(path: Path) -> Graph:
@@ -411,11 +407,14 @@ def _nt(node: Node | None) -> str:
 
 
 def _short(text: str) -> str:
-    for prefix, namespace in PREFIXES.items():
-        text = text.replace(f"<{namespace}", f"<{prefix}:")
-        if text.startswith(namespace):
-            text = f"{prefix}:{text[len(namespace):]}"
-    return text.replace("<", "").replace(">", "") if text.startswith("<") else text
+    """An IRI, or the <IRI>s of a SPARQL path, as prefixed names where a prefix is known."""
+    def shorten(iri: str) -> str:
+        for prefix, namespace in PREFIXES.items():
+            if iri.startswith(namespace):
+                return f"{prefix}:{iri[len(namespace):]}"
+        return f"<{iri}>"
+
+    return re.sub(r"<([^<>]*)>", lambda m: shorten(m[1]), text) if "<" in text else shorten(text)
 
 
 def _canonical(graph: Graph, node: Node) -> str:

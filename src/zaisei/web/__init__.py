@@ -9,7 +9,8 @@ from __future__ import annotations
 from email.utils import formatdate
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..publication import Publication
 from ..settings import DEFAULTS
@@ -36,8 +37,22 @@ def create_app(output: str | Path | None = None, **settings) -> Flask:
     for blueprint in (resources.blueprint, datasets.blueprint, sparql.blueprint):
         app.register_blueprint(blueprint)
     errors.register(app)
+    app.before_request(_refuse_large_bodies)
     app.after_request(_finish)
     return app
+
+
+def _refuse_large_bodies() -> None:
+    """413 for any request announcing a body over the limit, whatever the route or method.
+
+    Flask checks MAX_CONTENT_LENGTH only when a view reads the body (/sparql does); every
+    other route would answer 405 or 200 and ignore the upload. The WSGI server may still
+    receive the body first (waitress buffers it, up to its own max_request_body_size).
+    """
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if limit is not None and request.content_length is not None and request.content_length > limit:
+        raise RequestEntityTooLarge(f"The request body is {request.content_length} bytes; "
+                                    f"this server accepts at most {limit}.")
 
 
 def _finish(response):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import mimetypes
 from pathlib import Path
+from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, send_file
 
@@ -156,6 +157,8 @@ def _negotiated_file(stem: str, turtle: Path):
 @blueprint.route("/catalog")
 @blueprint.route("/catalog.<suffix>")
 def catalog(suffix: str | None = None):
+    if suffix is not None and split_suffix(request.path, RDF_FORMATS + (HTML,))[1] is None:
+        return render_error(404, "Not Found", f"No catalog in a format named {suffix}.")
     return _negotiated_file("catalog", publication().output / "catalog.ttl")
 
 
@@ -180,11 +183,11 @@ def ontology():
 def term(term: str):
     """A term: its entry in the HTML documentation, or its triples as RDF."""
     fmt = choose(request.headers.get("Accept"))
-    if fmt is None or fmt is HTML:
-        return redirect(f"/def/#{term}", code=303)
     triples = publication().store.outgoing(VOCAB + term)
-    if not triples:
+    if not triples:   # also every name that is no IRI (a CR/LF would break the Location header)
         return render_error(404, "Not Found", f"No term zs:{term} in the vocabulary.")
+    if fmt is None or fmt is HTML:
+        return redirect(f"/def/#{quote(term, safe='')}", code=303)
     response = Response(render(triples, fmt.name), mimetype=fmt.media_type)
     response.vary.add("Accept")
     return response

@@ -14,7 +14,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 from werkzeug.http import HTTP_STATUS_CODES
 
 from ..engine import Job, LocalEngine, RemoteEngine
-from ..query import QueryError, examples, inspect
+from ..query import QueryError, examples, inspect, tokens, unescape_codepoints
 from ..render import MEDIA_TYPES, PREFIXES, render
 from ..store import label_triple, triple
 from .errors import render_error
@@ -42,6 +42,7 @@ PARAMETER_FORMATS = {
     **{f.media_type: (f.name, None) for f in RESULT_FORMATS}, **{f.media_type: (None, f.name) for f in RDF_FORMATS},
     **{alias: (media.rsplit("+", 1)[1], None) for alias, media in RESULT_ALIASES.items()},
 }
+MAX_NESTING = 200   # brackets ({, (, [) inside one another; real queries stay far below
 UPDATE_PARAMETERS = ("update", "using-graph-uri", "using-named-graph-uri")
 READ_ONLY = "this SPARQL endpoint is read-only: SPARQL Update requests are refused"
 SD = "http://www.w3.org/ns/sparql-service-description#"
@@ -135,6 +136,7 @@ def _sized(query: str) -> str:
 
 def _answer(query: str, params) -> Response:
     pub, config = current_app.extensions["zaisei"], settings()
+    _check_nesting(query)
     found = inspect(query, set(pub.graphs))
     results_format, rdf_format = _formats(params)
     default, named = params.getlist("default-graph-uri"), params.getlist("named-graph-uri")
@@ -146,6 +148,23 @@ def _answer(query: str, params) -> Response:
     response.headers["X-SPARQL-Max-Results"] = str(config["max_results"])
     response.vary.add("Accept")
     return response
+
+
+def _check_nesting(query: str) -> None:
+    """Refuse queries nested deeper than MAX_NESTING brackets: pyoxigraph's parser recurses
+    and overflows its stack at a few thousand levels (the worker dies), other engines too."""
+    text = unescape_codepoints(query)
+    if sum(text.count(bracket) for bracket in "{([") <= MAX_NESTING:
+        return
+    depth = deepest = 0
+    for token in tokens(text):   # brackets inside strings, IRIs and comments are no brackets
+        if token.kind == "other" and token.text in "{([":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token.kind == "other" and token.text in "})]":
+            depth -= 1
+    if deepest > MAX_NESTING:
+        raise ProtocolError(f"the query nests {deepest} brackets deep; this endpoint accepts at most {MAX_NESTING}")
 
 
 def _endpoint_url() -> str:
