@@ -172,8 +172,7 @@ def serve(host, port, output, threads, query_timeout, sparql_endpoint):
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     click.echo(f"serving {output}/ at http://{host}:{port}/ (Ctrl-C to stop)")
-    waitress.serve(app, host=host, port=port, threads=threads, ident="zaisei", _quiet=True,
-                   max_request_body_size=app.config["MAX_CONTENT_LENGTH"])
+    waitress.serve(app, host=host, port=port, threads=threads, ident="zaisei", _quiet=True)
 
 
 # --- publish: the build into a SPARQL 1.1 Graph Store (remote mode) -------------------------
