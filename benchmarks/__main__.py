@@ -18,18 +18,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_WORK = ROOT / "benchmarks" / "work"
+PEERS = "venv-peers"  # the compared engines' own virtualenv, never the project's environment
 
 
 def setup(args) -> int:
     """Install what the comparison needs, outside the project's dependencies."""
     if shutil.which("wrk") is None:
         subprocess.run(["apt-get", "install", "-y", "wrk"], check=True)
-    venv = args.work / "venv-rdflib"
+    venv = args.work / PEERS
+    wanted = ["rdflib-endpoint[web]"] + (["oxigraph"] if shutil.which("oxigraph") is None else [])
     if not (venv / "bin" / "rdflib-endpoint").exists():
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "rdflib-endpoint[web]"], check=True)
-    if shutil.which("oxigraph") is None:
-        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "oxigraph"], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", *wanted], check=True)
     print(f"wrk, oxigraph and rdflib-endpoint ({venv}) are ready")
     return 0
 
@@ -50,12 +50,12 @@ def run(args) -> int:
 
     sizes = [s.strip().lower() for s in args.sizes.split(",") if s.strip()]
     options = Options(args.work, runs=args.runs, budget=args.budget, wrk_seconds=args.wrk_seconds,
-                      rdflib_venv=args.work / "venv-rdflib")
+                      peers=args.work / PEERS)
     date = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     command = "python -m benchmarks " + shlex.join(sys.argv[1:])
     results = run_all(sizes, options, log=lambda message: print(message, file=sys.stderr, flush=True))
     kinds = {q.name: q.kind for q in mix(2)}
-    section = report.markdown(results, kinds, report.environment(options.rdflib_venv), command, date)
+    section = report.markdown(results, kinds, report.environment(options.peers), command, date)
     print(section)
     if args.docs:
         report.write_docs(args.docs, section)
@@ -69,7 +69,7 @@ def rerender(args) -> int:
 
     results = json.loads((args.work / "results.json").read_text(encoding="utf-8"))
     kinds = {q.name: q.kind for q in mix(2)}
-    section = report.markdown(results, kinds, report.environment(args.work / "venv-rdflib"), args.command_line,
+    section = report.markdown(results, kinds, report.environment(args.work / PEERS), args.command_line,
                               args.date)
     print(section)
     if args.docs:

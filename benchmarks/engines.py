@@ -31,6 +31,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def binary(name: str, venv: Path | None = None) -> str:
+    """A command from PATH, else from the benchmarks' own virtualenv."""
+    found = shutil.which(name) or (str(venv / "bin" / name) if venv and (venv / "bin" / name).exists() else None)
+    if found is None:
+        raise FileNotFoundError(f"{name} not found; run `python -m benchmarks setup`")
+    return found
+
+
 def plain_nquads(output: Path, work: Path) -> Path:
     """all.nq.gz decompressed once, for the engines that cannot read gzip."""
     target = work / "all.nq"
@@ -90,7 +98,7 @@ def ours(output: Path, work: Path) -> Server:
                   f"http://127.0.0.1:{port}/sparql", log=work / "zaisei.log")
 
 
-def oxigraph_load(output: Path, work: Path) -> tuple[Path, float]:
+def oxigraph_load(output: Path, work: Path, venv: Path | None = None) -> tuple[Path, float]:
     """Bulk-load the union into an Oxigraph store folder (once per build); seconds taken."""
     location = work / "oxigraph-store"
     stamp = location / ".loaded-from"
@@ -99,16 +107,16 @@ def oxigraph_load(output: Path, work: Path) -> tuple[Path, float]:
         return location, 0.0
     shutil.rmtree(location, ignore_errors=True)
     started = time.perf_counter()
-    subprocess.run([shutil.which("oxigraph"), "load", "--location", str(location), "--file",
+    subprocess.run([binary("oxigraph", venv), "load", "--location", str(location), "--file",
                     str(plain_nquads(output, work))], check=True, capture_output=True)
     stamp.write_text(source)
     return location, time.perf_counter() - started
 
 
-def oxigraph(location: Path, work: Path) -> Server:
+def oxigraph(location: Path, work: Path, venv: Path | None = None) -> Server:
     """Oxigraph's own Rust server, read-only, querying the union of the graphs by default."""
     port = free_port()
-    return Server("oxigraph", [shutil.which("oxigraph"), "serve-read-only", "--location", str(location),
+    return Server("oxigraph", [binary("oxigraph", venv), "serve-read-only", "--location", str(location),
                                "--bind", f"127.0.0.1:{port}", "--union-default-graph"],
                   f"http://127.0.0.1:{port}/query", log=work / "oxigraph.log")
 
@@ -116,8 +124,7 @@ def oxigraph(location: Path, work: Path) -> Server:
 def rdflib_endpoint(output: Path, work: Path, venv: Path) -> Server:
     """rdflib-endpoint's own CLI (`rdflib-endpoint serve all.nq`), from its own virtualenv."""
     port = free_port()
-    binary = venv / "bin" / "rdflib-endpoint"
-    return Server("rdflib-endpoint", [str(binary), "serve", str(plain_nquads(output, work)),
+    return Server("rdflib-endpoint", [str(venv / "bin" / "rdflib-endpoint"), "serve", str(plain_nquads(output, work)),
                                       "--host", "127.0.0.1", "--port", str(port)],
                   f"http://127.0.0.1:{port}/", log=work / "rdflib-endpoint.log")
 

@@ -33,7 +33,9 @@ def _latency(entry: dict | None) -> str:
         return "–"
     if entry.get("failed") and not entry.get("seconds"):
         bound = re.search(r"no answer within (\d+) s", entry["failed"])
-        return f"> {int(bound[1]) * 1000:,} (no answer)" if bound else "failed"
+        if bound:
+            return f"> {int(bound[1]) * 1000:,} (no answer)"
+        return "not run" if entry["failed"].startswith(("not run", "rdflib-endpoint not installed")) else "failed"
     values = entry["seconds"]
     return f"{_ms(percentile(values, 50))} / {_ms(percentile(values, 99))} (n={len(values)})"
 
@@ -87,7 +89,7 @@ def rows(results: list[dict]) -> list[tuple[str, list[str]]]:
         ("build peak memory, MB (PSS, all processes)", each(lambda r: f"{r['build']['peak'] / MB:,.0f}")),
     ]
     for stage in ("reconcile", "mapping", "validation", "serialisation"):
-        table.append((f"build stage {stage}: triples/s per core (CPU s)",
+        table.append((f"build stage {stage}: triples/s per core (s in workers)",
                       each(lambda r, s=stage: f"{_rate(r['build']['triples'], r['build']['stages'][s])} "
                                               f"({r['build']['stages'][s]:.1f})")))
     table += [
@@ -247,7 +249,7 @@ def _command(*args: str) -> str:
         return "not installed"
 
 
-def environment(rdflib_venv: Path | None) -> dict[str, str]:
+def environment(peers: Path | None) -> dict[str, str]:
     """Machine and versions, as the docs record them."""
     cpu = "unknown"
     try:
@@ -255,14 +257,15 @@ def environment(rdflib_venv: Path | None) -> dict[str, str]:
     except (OSError, TypeError):
         pass
     memory = re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text())
-    peer = rdflib_venv / "bin" / "python" if rdflib_venv else None
+    peer = peers / "bin" / "python" if peers else None
     return {
         "machine": f"{cpu}, {len(_cores())} cores available, "
                    f"{int(memory[1]) / 1024 ** 2:.1f} GB RAM, {platform.system()} {platform.release()}",
         "python": platform.python_version(),
         "zaisei": _version("zaisei"), "pyoxigraph": _version("pyoxigraph"), "pyshacl": _version("pyshacl"),
         "rdflib (ours)": _version("rdflib"), "flask": _version("flask"), "waitress": _version("waitress"),
-        "oxigraph server": _command(shutil.which("oxigraph") or "oxigraph", "--version"),
+        "oxigraph server": _command(shutil.which("oxigraph") or str(peers / "bin" / "oxigraph" if peers else "oxigraph"),
+                                    "--version"),
         "rdflib-endpoint": _command(str(peer), "-c", "import importlib.metadata as m; print("
                                     "'rdflib-endpoint', m.version('rdflib-endpoint'), 'rdflib', m.version('rdflib'),"
                                     " 'uvicorn', m.version('uvicorn'))") if peer else "not installed",

@@ -34,7 +34,7 @@ class Options:
     budget: float = 10.0  # ...or as many as fit in this many seconds (at least 3)
     wrk_seconds: int = 10
     rdflib_limit: int = 2_000_000  # triples above which rdflib-endpoint is not started (hours to load)
-    rdflib_venv: Path | None = None
+    peers: Path | None = None  # virtualenv holding rdflib-endpoint (and oxigraph if not on PATH)
     startup_timeout: float = 3600.0
     request_timeout: float = 120.0  # an answer slower than this is reported as missing
 
@@ -129,10 +129,10 @@ def run_size(size: str, options: Options, log=print) -> dict:
 def _servers(output: Path, folder: Path, result: dict, options: Options):
     """(name, Server, why skipped) in the order they run."""
     yield "zaisei", engines.ours(output, folder), ""
-    location, seconds = engines.oxigraph_load(output, folder)
+    venv = options.peers
+    location, seconds = engines.oxigraph_load(output, folder, venv)
     result["oxigraph_load"] = seconds
-    yield "oxigraph", engines.oxigraph(location, folder), ""
-    venv = options.rdflib_venv
+    yield "oxigraph", engines.oxigraph(location, folder, venv), ""
     if venv is None or not (venv / "bin" / "rdflib-endpoint").exists():
         yield "rdflib-endpoint", None, "rdflib-endpoint not installed (python -m benchmarks setup)"
     elif result["build"]["triples"] > options.rdflib_limit:
