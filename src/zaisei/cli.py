@@ -101,10 +101,22 @@ def _mapped_graph(name: str, root: str, base: str):
     return rdflib.Graph().parse(data=render(triples, "ntriples"), format="nt")
 
 
-def _project(output: str, base: str, root: str):
+def _project(output: str, base: str, root: str, reuse: bool = True):
     from .build import Project
 
-    return Project(sources=Path(root), output=Path(output), base=base)
+    return Project(sources=Path(root), output=Path(output), base=base, reuse=reuse)
+
+
+def _open_store(output: str, store: str) -> Path | None:
+    """Make (or check) the persisted store of the output; exit 2 when that fails."""
+    from .publication import Publication, PublicationError
+
+    try:
+        publication = Publication(Path(output), Path(store))
+    except PublicationError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    return publication.snapshot
 
 
 @main.command()
@@ -114,13 +126,17 @@ def _project(output: str, base: str, root: str):
 @click.option("--base", default=DEFAULTS["base"], help=help_for("base"))
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors (for CI).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary: counts, timings, checksums.")
-def build(datasets, root, output, base, quiet, as_json):
+@click.option("--rebuild", is_flag=True, help="Rebuild every dataset, even those whose inputs did not change "
+              "(the code is not part of the inputs: use after upgrading zaisei).")
+@click.option("--store", default=None, metavar="FOLDER", help="Also make the persisted store of the new output "
+              "in FOLDER, so `zaisei serve --store FOLDER` starts at once. " + help_for("store"))
+def build(datasets, root, output, base, quiet, as_json, rebuild, store):
     """Reconcile, map, validate and publish DATASETS (default: all) to the output folder."""
     from .build import BuildError, build as run_build
 
     progress = None if quiet or as_json else (lambda message: click.echo(f"  {message}"))
     try:
-        result = run_build(_project(output, base, root), list(datasets) or None, progress)
+        result = run_build(_project(output, base, root, reuse=not rebuild), list(datasets) or None, progress)
     except BuildError as exc:
         for problem in exc.problems:
             click.echo(f"error: {problem}", err=True)
@@ -132,6 +148,10 @@ def build(datasets, root, output, base, quiet, as_json):
         triples = sum(len(d.triples) for d in result.datasets)
         click.echo(f"published {len(result.datasets)} dataset(s), {triples} triples, "
                    f"{len(result.files)} files to {output}/")
+    if store:
+        snapshot = _open_store(output, store)
+        if not quiet and not as_json:
+            click.echo(f"persisted store: {snapshot}")
 
 
 @main.command()
@@ -139,12 +159,13 @@ def build(datasets, root, output, base, quiet, as_json):
 @click.option("--output", default=DEFAULTS["output"], help=help_for("output"))
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "tsv", "xml", "turtle", "ntriples"]),
               default="table", help="Result format.")
-def query(sparql, output, fmt):
+@click.option("--store", default=None, metavar="FOLDER", help=help_for("store"))
+def query(sparql, output, fmt, store):
     """Answer a SPARQL query against the built graph in the output folder."""
     from .query import QueryError, answer
 
     try:
-        click.echo(answer(Path(output), sparql, fmt), nl=False)
+        click.echo(answer(Path(output), sparql, fmt, store and Path(store)), nl=False)
     except QueryError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
@@ -159,7 +180,10 @@ def query(sparql, output, fmt):
 @click.option("--sparql-endpoint", default=None, metavar="URL",
               help="Answer /sparql with this SPARQL 1.1 engine instead of the embedded store (same checks, "
                    "same limits; pages still read the local output).")
-def serve(host, port, output, threads, query_timeout, sparql_endpoint):
+@click.option("--store", default=None, metavar="FOLDER", help=help_for("store"))
+@click.option("--sparql-in-memory/--sparql-on-disk", default=DEFAULTS["sparql_in_memory"],
+              help=help_for("sparql_in_memory"))
+def serve(host, port, output, threads, query_timeout, sparql_endpoint, store, sparql_in_memory):
     """Serve the published output: Linked Data pages, downloads and SPARQL (waitress)."""
     import waitress
 
@@ -167,7 +191,8 @@ def serve(host, port, output, threads, query_timeout, sparql_endpoint):
     from .web import create_app
 
     try:
-        app = create_app(output, query_timeout=query_timeout, sparql_endpoint=sparql_endpoint)
+        app = create_app(output, query_timeout=query_timeout, sparql_endpoint=sparql_endpoint, store=store,
+                         sparql_in_memory=sparql_in_memory)
     except PublicationError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .iris import ONTOLOGY, mint
+from .snapshot import SnapshotError, open_snapshot
+from .snapshot import path_for as snapshot_path
 from .store import GraphStore, StoreError, is_iri, label_triple
 
 LABELS = ("http://www.w3.org/2004/02/skos/core#prefLabel", "http://www.w3.org/2000/01/rdf-schema#label",
@@ -40,9 +42,13 @@ class Description:
 
 
 class Publication:
-    """output/ as a read-only store plus its manifest."""
+    """output/ as a read-only store plus its manifest.
 
-    def __init__(self, output: Path):
+    The store is loaded into memory from the dumps, or, given a snapshots folder,
+    opened from a persisted store of this output version (made on first use).
+    """
+
+    def __init__(self, output: Path, snapshots: Path | None = None):
         self.output = Path(output).resolve()
         manifest = self.output / "build.json"
         if not manifest.exists():
@@ -59,42 +65,52 @@ class Publication:
         self.sums = self._sums()
         self._verify(manifest, data)
         self.base = self.manifest["base"].rstrip("/")
-        self.store = self._load()
-        # The ontology gives pages their term labels (ja/en); the catalog and VoID make
-        # the DCAT IRIs (datasets, distributions, the service) dereference. Each is its
-        # own graph, so SPARQL users can also ask about them.
+        self.version = self._version()
+        # A snapshot is trusted by its name, the version, so it needs checksums to name it by.
+        self.snapshot = snapshot_path(snapshots, self.version) if snapshots and self.sums else None
+        self.store = self._open(snapshots)
+        self.graphs = self.store.graph_names()
+
+    def parts(self) -> list[tuple[Path, str | None]]:
+        """The files the store is made of, each with its graph (None: the dump names its own).
+
+        The ontology gives pages their term labels (ja/en); the catalog and VoID make
+        the DCAT IRIs (datasets, distributions, the service) dereference. Each is its
+        own graph, so SPARQL users can also ask about them."""
+        found = [(self.output / "all.nq.gz", None)]
         for path, graph in ((self.output / "ontology" / "zaisei.ttl", ONTOLOGY),
                             (self.output / "catalog.ttl", mint(self.base, "catalog")),
                             (self.output / "void.ttl", mint(self.base, "catalog") + "/void")):
-            self._add(path, graph)
-        self.graphs = self.store.graph_names()
-        self.version = self._version()
+            # optional: a publication needs only build.json and all.nq.gz (unless the build listed it)
+            if path.exists() or path.relative_to(self.output).as_posix() in self.sums:
+                found.append((path, graph))
+        return found
 
-    def _load(self) -> GraphStore:
-        dump = self.output / "all.nq.gz"
-        store = GraphStore()
+    def _open(self, snapshots: Path | None) -> GraphStore:
+        for path, _ in self.parts():
+            self._verify(path)
+        if self.snapshot is None:
+            store = GraphStore()
+            self._fill(store)
+            return store
         try:
-            data = dump.read_bytes()
-            self._verify(dump, data)
-            store.load_bytes(gzip.decompress(data), "nquads")
-        except FileNotFoundError:
-            raise PublicationError(f"{dump}: missing; run `zaisei build`") from None
-        except (OSError, EOFError, StoreError) as exc:
-            raise PublicationError(f"{dump}: corrupt ({exc})") from exc
+            return open_snapshot(snapshots, self.version, self._fill)
+        except SnapshotError as exc:
+            raise PublicationError(str(exc)) from exc
+
+    def _fill(self, store: GraphStore) -> None:
+        """Load every part into store: each file once, checked before (`_verify`)."""
+        for path, graph in self.parts():
+            trusted = path.relative_to(self.output).as_posix() in self.sums
+            try:
+                data = path.read_bytes()
+                data = gzip.decompress(data) if path.suffix == ".gz" else data
+                store.load_bytes(data, "nquads" if graph is None else "turtle", graph, trusted=trusted)
+            except (OSError, EOFError, StoreError) as exc:
+                raise PublicationError(f"{path}: corrupt ({exc})") from exc
+        dump = self.output / "all.nq.gz"
         if not len(store) and any(isinstance(d, dict) and d.get("triples") for d in self.manifest["datasets"].values()):
             raise PublicationError(f"{dump}: corrupt (no quads, but build.json lists datasets with triples)")
-        return store
-
-    def _add(self, path: Path, graph: str) -> None:
-        if not path.exists() and path.relative_to(self.output).as_posix() not in self.sums:
-            return  # optional: a publication needs only build.json and all.nq.gz (unless the build listed it)
-        try:
-            self._verify(path, path.read_bytes())
-            self.store.load(path, "turtle", graph=graph)
-        except FileNotFoundError:
-            raise PublicationError(f"{path}: missing; run `zaisei build`") from None
-        except (OSError, SyntaxError, ValueError, StoreError) as exc:
-            raise PublicationError(f"{path}: corrupt ({exc})") from exc
 
     def _sums(self) -> dict[str, str]:
         """{relative path: SHA-256} from output/SHA256SUMS; empty when there is none."""
@@ -106,10 +122,16 @@ class Publication:
             raise PublicationError(f"{self.output / 'SHA256SUMS'}: corrupt ({exc})") from exc
         return {name: digest for digest, _, name in (line.partition("  ") for line in lines) if name}
 
-    def _verify(self, path: Path, data: bytes) -> None:
-        """A file the server loads must have the checksum the build recorded for it."""
+    def _verify(self, path: Path, data: bytes | None = None) -> None:
+        """A file the server loads must exist and have the checksum the build recorded for it."""
         name = path.relative_to(self.output).as_posix()
-        if name in self.sums and hashlib.sha256(data).hexdigest() != self.sums[name]:
+        try:
+            digest = hashlib.sha256(data) if data is not None else _file_digest(path)
+        except FileNotFoundError:
+            raise PublicationError(f"{path}: missing; run `zaisei build`") from None
+        except OSError as exc:
+            raise PublicationError(f"{path}: corrupt ({exc})") from exc
+        if name in self.sums and digest.hexdigest() != self.sums[name]:
             raise PublicationError(f"{path}: corrupt (its SHA-256 is not the one in SHA256SUMS; "
                                    f"rebuild with `zaisei build` or restore the file)")
 
@@ -157,3 +179,8 @@ class Publication:
         return [label_triple(iri, LABELS[1], text, lang)
                 for iri, by_lang in sorted(description.labels.items()) if iri != description.iri
                 for lang, text in sorted(by_lang.items())]
+
+
+def _file_digest(path: Path):
+    with path.open("rb") as file:
+        return hashlib.file_digest(file, "sha256")

@@ -11,11 +11,11 @@ smuggle a keyword past the check.
 
 from __future__ import annotations
 
-import gzip
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .publication import Publication, PublicationError
 from .store import GraphStore, StoreError
 
 UPDATE_KEYWORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"}
@@ -122,17 +122,16 @@ def query_form(query: str) -> str:
     raise QueryError("not a SPARQL query: no SELECT, ASK, CONSTRUCT or DESCRIBE")
 
 
-def load_output(output: Path) -> tuple[GraphStore, list[str]]:
-    """The published union (output/all.nq.gz) in memory, and its graph names."""
-    dump = output / "all.nq.gz"
-    if not dump.exists():
-        raise QueryError(f"{dump}: not found; run `zaisei build` first", exit_code=2, status=503)
-    store = GraphStore()
+def load_output(output: Path, snapshots: Path | None = None) -> tuple[GraphStore, list[str]]:
+    """The published store (what the pages read: the datasets' graphs, the ontology, the
+    catalog and VoID), and its graph names; from a persisted snapshot when given a folder."""
+    if not (output / "all.nq.gz").exists():
+        raise QueryError(f"{output / 'all.nq.gz'}: not found; run `zaisei build` first", exit_code=2, status=503)
     try:
-        store.load_bytes(gzip.decompress(dump.read_bytes()), "nquads")
-    except (OSError, EOFError, StoreError) as exc:
-        raise QueryError(f"{dump}: corrupt ({exc})", exit_code=2, status=503) from exc
-    return store, store.graph_names()
+        publication = Publication(output, snapshots)
+    except PublicationError as exc:
+        raise QueryError(str(exc), exit_code=2, status=503) from exc
+    return publication.store, publication.graphs
 
 
 def run(store: GraphStore, query: str, graphs: list[str]):
@@ -145,9 +144,9 @@ def run(store: GraphStore, query: str, graphs: list[str]):
         raise QueryError(str(exc)) from exc
 
 
-def answer(output: Path, query: str, fmt: str = "table") -> str:
+def answer(output: Path, query: str, fmt: str = "table", snapshots: Path | None = None) -> str:
     """A query's answer as text, for the command line."""
-    store, graphs = load_output(output)
+    store, graphs = load_output(output, snapshots)
     result = run(store, query, graphs)
     return store.format(result, fmt)
 

@@ -27,6 +27,13 @@ SETTINGS = (
     Setting("sparql_workers", 0, "Query worker processes (0: between 2 and 4, by cores); a timed-out "
             "query's worker is killed and replaced, which is what really stops the work."),
     Setting("query_memory_mb", 1024, "Memory one query worker may use beyond the shared store, in MiB."),
+    Setting("store", None, "Folder for persisted stores of the output (one per output version, made on "
+            "first use): start-up opens one in milliseconds instead of loading the dumps into memory, "
+            "and its data stays in the page cache, shared by every process. Use it above about a "
+            "million triples."),
+    Setting("sparql_in_memory", True, "With a store folder: the SPARQL workers answer from the persisted "
+            "store at once, then from an in-memory copy loaded in the background (aggregates 6-9x "
+            "faster, ~0.35 GB per million triples). Off: they stay on the persisted store."),
     Setting("sparql_endpoint", None, "Answer /sparql with this SPARQL 1.1 engine instead of the embedded store."),
 )
 DEFAULTS = {s.name: s.default for s in SETTINGS}

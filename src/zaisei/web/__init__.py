@@ -31,7 +31,7 @@ def create_app(output: str | Path | None = None, **settings) -> Flask:
     app = Flask(__name__)
     config = {**DEFAULTS, **settings}
     app.config.update(ZAISEI=config, MAX_CONTENT_LENGTH=config["max_query_length"] * 4 + 4096)
-    publication = Publication(Path(output or config["output"]))
+    publication = Publication(Path(output or config["output"]), config["store"] and Path(config["store"]))
     app.extensions["zaisei"] = publication
     app.config["LAST_MODIFIED"] = formatdate((publication.output / "build.json").stat().st_mtime, usegmt=True)
     for blueprint in (resources.blueprint, datasets.blueprint, sparql.blueprint):

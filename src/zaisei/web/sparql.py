@@ -68,7 +68,8 @@ def _start_engine(state) -> None:
     else:
         workers = config["sparql_workers"] or min(4, max(2, os.cpu_count() or 2))
         engine = LocalEngine(publication.output, size=workers, timeout=config["query_timeout"],
-                             memory_mb=config["query_memory_mb"])
+                             memory_mb=config["query_memory_mb"], snapshot=publication.snapshot,
+                             in_memory=config["sparql_in_memory"])
     app.extensions["zaisei.sparql"] = engine
 
 
