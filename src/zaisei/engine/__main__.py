@@ -2,6 +2,6 @@
 
 import sys
 
-from .pool import zygote
+from .worker import zygote
 
 zygote(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] if len(sys.argv) > 4 else "")

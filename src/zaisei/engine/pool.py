@@ -16,18 +16,20 @@ hit a recycled PID. Workers die with the zygote (PR_SET_PDEATHSIG) and the
 zygote dies with the server (EOF on its control socket).
 
 The job and the answer cross the pipes as one pickle out and raw bytes back,
-serialised in the worker: the server only copies bytes.
+serialised in the worker: the server only copies bytes. The processes' side of
+all this is engine/worker.py.
+
+Copy-on-write sharing is partial: pyoxigraph's in-memory store writes reference
+counts as a query walks it, so a worker that ran a large aggregate holds private
+copies of the pages it touched (measured: +110 MB at 1M triples). With a persisted
+store (`--store`) workers read through the page cache instead, sharing all of it.
 """
 
 from __future__ import annotations
 
-import ctypes
-import fcntl
 import os
 import pickle
 import queue
-import resource
-import select
 import signal
 import socket
 import struct
@@ -38,133 +40,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..query import QueryError, load_output
-from ..store import GraphStore
-from . import KINDS, Answer, EngineFailure, Job, Overloaded, QueryTimeout, execute
-
-_LIBC = ctypes.CDLL(None)
-_REPLY = struct.Struct("!HBQQ")  # status, kind, rows, body length
-_JOB = struct.Struct("!I")
-
-
-# --- framing: two pipes per worker (a pipe round trip measured ~9 us, a socketpair's ~75 us) ---
-
-
-def _read_exactly(fd: int, size: int, deadline: float | None) -> bytes:
-    """size bytes from fd; TimeoutError past the deadline (the server's fds are non-blocking)."""
-    chunks = []
-    while size:
-        try:
-            chunk = os.read(fd, min(size, 1 << 20))
-        except BlockingIOError:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
-                raise TimeoutError from None
-            continue
-        if not chunk:
-            raise EOFError("the worker closed its pipe")
-        chunks.append(chunk)
-        size -= len(chunk)
-    return b"".join(chunks)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
-
-
-def _send_answer(fd: int, status: int, answer: Answer | None, message: str = "") -> None:
-    body = answer.body if answer else message.encode("utf-8")
-    kind = KINDS.index(answer.kind) if answer else 0
-    _write_all(fd, _REPLY.pack(status, kind, answer.rows if answer else 0, len(body)) + body)
-
-
-# --- the worker and the zygote (separate processes) ----------------------------------
-
-
-def _worker(jobs: int, answers: int, store, zygote: int, memory_mb: int) -> None:
-    """Answer jobs forever; exit when the server closes the pipe or the zygote dies."""
-    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die with the zygote
-    if os.getppid() != zygote:
-        os._exit(0)
-    if isinstance(store, Path):
-        # Opened here, after the fork: a RocksDB handle must not cross a fork.
-        store = GraphStore(store, read_only=True)
-    if memory_mb:
-        # The address space so far is shared with the zygote; a query may add memory_mb.
-        with open("/proc/self/statm") as statm:
-            current = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-        resource.setrlimit(resource.RLIMIT_AS, (current + memory_mb * 2**20, resource.RLIM_INFINITY))
-    while True:
-        try:
-            (size,) = _JOB.unpack(_read_exactly(jobs, _JOB.size, None))
-            job = pickle.loads(_read_exactly(jobs, size, None))
-        except (EOFError, OSError):
-            os._exit(0)
-        try:
-            _send_answer(answers, 200, execute(store, job))
-        except QueryError as exc:
-            _send_answer(answers, exc.status, None, str(exc))
-        except MemoryError:
-            _send_answer(answers, 503, None, f"the query needed more than {memory_mb} MiB of memory and was stopped")
-            os._exit(1)
-        except Exception as exc:  # noqa: BLE001 - the worker must answer, whatever happened
-            _send_answer(answers, 500, None, f"the query failed: {type(exc).__name__}: {exc}")
-
-
-def _pipe() -> tuple[int, int]:
-    read, write = os.pipe()
-    try:
-        fcntl.fcntl(write, 1031, 1 << 20)  # F_SETPIPE_SZ: 1 MiB answers in one write
-    except OSError:
-        pass
-    return read, write
-
-
-def zygote(output: str, control_fd: int, memory_mb: int, snapshot: str = "") -> None:
-    """Load the store once, then fork a worker per byte received on the control socket.
-
-    With a snapshot (a persisted store), workers open it themselves and the zygote is
-    ready at once; b"L" then loads the in-memory copy (faster aggregates), answered by
-    b"M" when later workers share it."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the server's to handle
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps killed workers
-    control = socket.socket(fileno=control_fd)
-    if snapshot and not Path(snapshot).is_dir():
-        control.sendall(f"E{snapshot}: the persisted store is missing".encode())
-        os._exit(2)
-    store = Path(snapshot) if snapshot else _load(output, control)
-    control.sendall(b"R")
-    while command := control.recv(1):
-        if command == b"L":
-            store = _load(output, control)
-            control.sendall(b"M")
-            continue
-        (job_read, job_write), (answer_read, answer_write) = _pipe(), _pipe()
-        pid = os.fork()
-        if pid == 0:
-            for fd in (control.detach(), job_write, answer_read):
-                os.close(fd)
-            _worker(job_read, answer_write, store, os.getppid(), memory_mb)
-        pidfd = os.pidfd_open(pid)
-        socket.send_fds(control, [struct.pack("!q", pid)], [job_write, answer_read, pidfd])
-        for fd in (job_read, job_write, answer_read, answer_write, pidfd):
-            os.close(fd)
-    os._exit(0)
-
-
-def _load(output: str, control: socket.socket):
-    """The publication's store in memory; on failure, say why on the control socket and exit."""
-    try:
-        store = load_output(Path(output))[0]
-    except QueryError as exc:
-        control.sendall(f"E{exc}".encode())
-        os._exit(2)
-    # The decompressed dump is freed by now, but malloc keeps its pages; give them back
-    # before forking (measured: 16 MB less resident at 1M triples).
-    _LIBC.malloc_trim(0)
-    return store
+from ..query import QueryError
+from . import KINDS, Answer, EngineFailure, Job, Overloaded, QueryTimeout
+from .worker import JOB, REPLY, read_exactly, write_all
 
 
 @dataclass
@@ -217,9 +95,9 @@ class LocalEngine:
         deadline = time.monotonic() + self.timeout
         try:
             payload = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
-            _write_all(worker.jobs, _JOB.pack(len(payload)) + payload)
-            status, kind, rows, size = _REPLY.unpack(_read_exactly(worker.answers, _REPLY.size, deadline))
-            body = _read_exactly(worker.answers, size, deadline)
+            write_all(worker.jobs, JOB.pack(len(payload)) + payload)
+            status, kind, rows, size = REPLY.unpack(read_exactly(worker.answers, REPLY.size, deadline))
+            body = read_exactly(worker.answers, size, deadline)
         except TimeoutError:
             self._replace(worker, killed=True)
             raise QueryTimeout(f"the query was stopped after {self.timeout:g} s, this endpoint's limit",
