@@ -50,7 +50,7 @@ def run(args) -> int:
 
     sizes = [s.strip().lower() for s in args.sizes.split(",") if s.strip()]
     options = Options(args.work, runs=args.runs, budget=args.budget, wrk_seconds=args.wrk_seconds,
-                      peers=args.work / PEERS)
+                      peers=args.peers or args.work / PEERS)
     date = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     command = "python -m benchmarks " + shlex.join(sys.argv[1:])
     results = run_all(sizes, options, log=lambda message: print(message, file=sys.stderr, flush=True))
@@ -58,7 +58,7 @@ def run(args) -> int:
     section = report.markdown(results, kinds, report.environment(options.peers), command, date)
     print(section)
     if args.docs:
-        report.write_docs(args.docs, section)
+        report.write_docs(args.docs, section, args.docs_marker)
     return 0
 
 
@@ -69,11 +69,11 @@ def rerender(args) -> int:
 
     results = json.loads((args.work / "results.json").read_text(encoding="utf-8"))
     kinds = {q.name: q.kind for q in mix(2)}
-    section = report.markdown(results, kinds, report.environment(args.work / PEERS), args.command_line,
-                              args.date)
+    section = report.markdown(results, kinds, report.environment(args.peers or args.work / PEERS),
+                              args.command_line, args.date)
     print(section)
     if args.docs:
-        report.write_docs(args.docs, section)
+        report.write_docs(args.docs, section, args.docs_marker)
     return 0
 
 
@@ -81,6 +81,17 @@ def _child(function) -> int:
     payload = json.loads(sys.stdin.read())
     print(json.dumps(function(payload)))
     return 0
+
+
+def _docs_options(parser) -> None:
+    """Where the results go, and which engines' virtualenv the versions are read from."""
+    from .report import MARKER
+
+    parser.add_argument("--docs", type=Path, help="also write the results into this Markdown file (between markers)")
+    parser.add_argument("--docs-marker", default=MARKER, metavar="NAME",
+                        help="write between <!-- NAME:start --> and <!-- NAME:end --> (added at the end if "
+                             f"missing), so that another run's section is kept (default: {MARKER})")
+    parser.add_argument("--peers", type=Path, help=f"the compared engines' virtualenv (default: WORK/{PEERS})")
 
 
 def main(argv=None) -> int:
@@ -102,12 +113,12 @@ def main(argv=None) -> int:
     p.add_argument("--runs", type=int, default=30, help="latency samples per query and engine (at most)")
     p.add_argument("--budget", type=float, default=10.0, help="seconds per query and engine (at least 3 runs)")
     p.add_argument("--wrk-seconds", type=int, default=10)
-    p.add_argument("--docs", type=Path, help="also write the results into this Markdown file (between markers)")
+    _docs_options(p)
     p = commands.add_parser("report", help="print the table again from WORK/results.json")
     p.add_argument("--work", type=Path, default=DEFAULT_WORK)
     p.add_argument("--command-line", required=True, help="the command of the run, as it was given")
     p.add_argument("--date", required=True, help="when the run was made")
-    p.add_argument("--docs", type=Path)
+    _docs_options(p)
     commands.add_parser("engine", help=argparse.SUPPRESS)
     commands.add_parser("storage", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

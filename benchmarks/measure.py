@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
-def _children(pid: int) -> list[int]:
+def children(pid: int) -> list[int]:
+    """The direct children of pid (Linux /proc; [] once it is gone)."""
     found = []
     for task in Path(f"/proc/{pid}/task").glob("*"):
         try:
@@ -34,7 +35,7 @@ def tree(pid: int) -> list[int]:
     while todo:
         current = todo.pop()
         pids.append(current)
-        todo += _children(current)
+        todo += children(current)
     return pids
 
 

@@ -5,15 +5,24 @@ accounted for, and build: in parallel worker processes, then again with
 every dataset unchanged and reused, giving the same bytes; a changed dataset
 alone is rebuilt, and the result is byte-identical to a fresh build; a broken
 one stops the whole build and publishes nothing.
+
+Also the runner's logic that needs no server: the report of a documented run
+re-rendered with the newer rows, one with every configuration of ours, the
+docs markers, and how the run sees `zaisei serve --store`'s in-memory copy serve.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
+import os
 import re
 import shutil
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -24,7 +33,10 @@ from zaisei.build import (BuildError, Project, build, check_dataset, derived_uni
 
 if str(ROOT) not in sys.path:  # benchmarks/ is a top-level folder, not an installed package
     sys.path.insert(0, str(ROOT))
+from benchmarks import engines, report  # noqa: E402
 from benchmarks.generate import SIZES, check_digit, dataset, generate, municipalities  # noqa: E402
+from benchmarks.measure import tree  # noqa: E402
+from benchmarks.queries import mix  # noqa: E402
 
 SMALLEST = min(SIZES, key=lambda name: SIZES[name][0] * SIZES[name][1])
 
@@ -116,3 +128,106 @@ def test_a_broken_dataset_in_a_parallel_build_publishes_nothing(generated, tmp_p
     assert "synth-90001-2022/budget.csv:2:amount_yen" in str(caught.value)  # crossed the process boundary
     assert not output.exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".output")] == []
+
+
+# -- the runner's logic, without servers -------------------------------------------
+
+DOCUMENTED = ROOT / "benchmarks" / "results" / "2026-11-28.json"
+KINDS = {q.name: q.kind for q in mix(2)}
+
+
+def _documented() -> list[dict]:
+    return json.loads(DOCUMENTED.read_text(encoding="utf-8"))
+
+
+def test_an_older_run_renders_as_documented_with_the_newer_rows_not_run():
+    text = report.table(_documented())
+    assert "| zaisei serve: start-up to first answer, s | 1.38 | 3.18 | 14.06 | 209.70 |" in text
+    assert "| zaisei serve: memory after start, MB / per M triples | 60 / 4.82 GB |" in text
+    assert "| zaisei: make persisted store once, s (disk MB) | not run | not run | not run | not run |" in text
+    assert "| describe — zaisei --store /sparql (in-memory copy), p50 / p99 ms | not run |" in text
+    lines = report.targets(_documented(), KINDS)
+    assert "- **MISSED** `zaisei serve` start-up to first answer at 1M: 14.06 s (target ≤ 3 s)" in lines
+    assert not any("--store" in line for line in lines)  # configurations not run are not checked
+
+
+def test_every_configuration_of_ours_is_reported_and_checked():
+    result = _documented()[2]  # 1m
+    ours = result["engines"]["zaisei"]
+    for name, memory in ((engines.STORE, 0.9), (engines.ON_DISK, 0.1)):
+        result["engines"][name] = {**copy.deepcopy(ours), "startup": 0.8,
+                                   "memory": int(0.1 * 1024 ** 3), "memory_after_mix": int(memory * 1024 ** 3)}
+    result["engines"][engines.STORE]["copy"] = {"seconds": 4.5, "memory": int(0.5 * 1024 ** 3)}
+    result["zaisei_store"] = {"seconds": 12.0, "disk": 400 * 1024 * 1024}
+    text = report.table([result])
+    assert "| zaisei: make persisted store once, s (disk MB) | 12.0 (400) |" in text
+    assert "| zaisei serve --store: in-memory copy serves, s after launch (memory then, MB) | 4.50 (512) |" in text
+    assert "| zaisei serve --store --sparql-on-disk: start-up to first answer, s | 0.80 |" in text
+    lines = report.targets([result], KINDS)
+    # the larger of the two memories decides: after the mix, the in-memory copy is in it
+    assert ("- **MISSED** `zaisei serve --store` memory served per million triples: 0.10 GB after start, "
+            "0.86 GB after the query mix (target ≤ 0.6 GB)") in lines
+    assert any(line.startswith("- **MET** `zaisei serve --store --sparql-on-disk` memory served") for line in lines)
+    assert ("- **MET** `zaisei serve --store` start-up to first answer at 1M: 0.80 s "
+            "(in-memory copy serving after 4.5 s) (target ≤ 3 s)") in lines
+    on_disk = [line for line in lines if "--sparql-on-disk` total per city-year: overhead" in line]
+    assert on_disk and "over the bare engine on the persisted store" in on_disk[0]
+    assert sum("build of 1M triples" in line for line in lines) == 1
+
+
+def test_docs_markers_keep_the_other_runs_section(tmp_path):
+    docs = tmp_path / "benchmarks.md"
+    docs.write_text("# B\n\n<!-- results:start -->\nall sizes\n<!-- results:end -->\n\nprose\n", encoding="utf-8")
+    report.write_docs(docs, "store modes\n", "results-store")
+    report.write_docs(docs, "store modes, again\n", "results-store")
+    text = docs.read_text(encoding="utf-8")
+    assert "<!-- results:start -->\nall sizes\n<!-- results:end -->\n\nprose\n" in text
+    assert text.endswith("<!-- results-store:start -->\nstore modes, again\n<!-- results-store:end -->\n")
+
+
+# A stand-in for `zaisei serve`: a child whose command line names zaisei.engine (the
+# zygote), forking two workers that hold a file of the store open, or not.
+_ZYGOTE = """
+import os, sys, time
+for _ in range(2):
+    if os.fork() == 0:
+        held = open(sys.argv[2]) if sys.argv[2] else None
+        time.sleep(30)
+        os._exit(0)
+time.sleep(30)
+"""
+_SERVER = "import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', sys.argv[1], 'zaisei.engine', " \
+          "sys.argv[2]]); time.sleep(30)"
+
+
+@pytest.fixture
+def fake_server():
+    started = []
+
+    def start(held: str) -> subprocess.Popen:
+        process = subprocess.Popen([sys.executable, "-c", _SERVER, _ZYGOTE, held])
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        for pid in reversed(tree(process.pid)):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        process.wait()
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs Linux /proc")
+def test_the_in_memory_copy_serves_when_no_worker_holds_the_persisted_store(fake_server, tmp_path):
+    store = tmp_path / "store"
+    store.mkdir()
+    (store / "000001.sst").write_text("table")
+    on_disk = fake_server(str(store / "000001.sst"))
+    in_memory = fake_server("")
+    launched = time.perf_counter()
+    copy_served = engines.wait_for_copy(in_memory, store, launched, timeout=10)
+    assert 0 < copy_served["seconds"] < 10
+    assert engines.wait_for_copy(on_disk, store, launched, timeout=1) == {
+        "failed": "the in-memory copy did not serve within 1 s"}
