@@ -14,7 +14,7 @@ import click
 from . import mapping, sources
 from .reconcile import reconcile as run_reconcile
 from .scan import Document, scan as run_scan
-from .settings import DEFAULTS, help_for
+from .settings import DEFAULTS, SETTINGS, help_for, option
 
 
 def _load(name: str, root: str):
@@ -171,19 +171,18 @@ def query(sparql, output, fmt, store):
         sys.exit(exc.exit_code)
 
 
+def _server_options(command):
+    """One option per setting `zaisei serve` takes, from SETTINGS (help and defaults included)."""
+    for setting in reversed([s for s in SETTINGS if s.server]):
+        kind = None if setting.default is None or isinstance(setting.default, bool) else type(setting.default)
+        command = click.option(option(setting.name), setting.name, default=setting.default, type=kind,
+                               metavar=setting.metavar, help=help_for(setting.name))(command)
+    return command
+
+
 @main.command()
-@click.option("--host", default=DEFAULTS["host"], help=help_for("host"))
-@click.option("--port", default=DEFAULTS["port"], type=int, help=help_for("port"))
-@click.option("--output", default=DEFAULTS["output"], help=help_for("output"))
-@click.option("--threads", default=DEFAULTS["threads"], type=int, help=help_for("threads"))
-@click.option("--query-timeout", default=DEFAULTS["query_timeout"], type=float, help=help_for("query_timeout"))
-@click.option("--sparql-endpoint", default=None, metavar="URL",
-              help="Answer /sparql with this SPARQL 1.1 engine instead of the embedded store (same checks, "
-                   "same limits; pages still read the local output).")
-@click.option("--store", default=None, metavar="FOLDER", help=help_for("store"))
-@click.option("--sparql-in-memory/--sparql-on-disk", default=DEFAULTS["sparql_in_memory"],
-              help=help_for("sparql_in_memory"))
-def serve(host, port, output, threads, query_timeout, sparql_endpoint, store, sparql_in_memory):
+@_server_options
+def serve(**settings):
     """Serve the published output: Linked Data pages, downloads and SPARQL (waitress)."""
     import waitress
 
@@ -191,13 +190,13 @@ def serve(host, port, output, threads, query_timeout, sparql_endpoint, store, sp
     from .web import create_app
 
     try:
-        app = create_app(output, query_timeout=query_timeout, sparql_endpoint=sparql_endpoint, store=store,
-                         sparql_in_memory=sparql_in_memory)
+        app = create_app(**settings)
     except PublicationError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
+    host, port, output = settings["host"], settings["port"], settings["output"]
     click.echo(f"serving {output}/ at http://{host}:{port}/ (Ctrl-C to stop)")
-    waitress.serve(app, host=host, port=port, threads=threads, ident="zaisei", _quiet=True)
+    waitress.serve(app, host=host, port=port, threads=settings["threads"], ident="zaisei", _quiet=True)
 
 
 # --- publish: the build into a SPARQL 1.1 Graph Store (remote mode) -------------------------

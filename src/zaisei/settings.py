@@ -10,13 +10,16 @@ class Setting:
     name: str
     default: object
     help: str
+    metavar: str | None = None   # what the value is, when its default does not say (None)
+    off: str | None = None       # the option that turns an on/off setting off
+    server: bool = True          # `zaisei serve` takes it (the build's settings it does not)
 
 
 SETTINGS = (
     Setting("base", "http://127.0.0.1:8080",
             "Base IRI of every minted IRI; the default is the local server's own address, "
-            "so a default build dereferences against `zaisei serve`."),
-    Setting("sources", "sources", "Folder holding one source folder per dataset."),
+            "so a default build dereferences against `zaisei serve`.", server=False),
+    Setting("sources", "sources", "Folder holding one source folder per dataset.", server=False),
     Setting("output", "output", "Folder the build publishes to and the server reads."),
     Setting("host", "127.0.0.1", "Address the server listens on."),
     Setting("port", 8080, "Port the server listens on."),
@@ -30,19 +33,38 @@ SETTINGS = (
     Setting("store", None, "Folder for persisted stores of the output (one per output version, made on "
             "first use): start-up opens one in milliseconds instead of loading the dumps into memory, "
             "and its data stays in the page cache, shared by every process. Use it above about a "
-            "million triples."),
+            "million triples.", metavar="FOLDER"),
     Setting("sparql_in_memory", True, "With a store folder: the SPARQL workers answer from the persisted "
             "store at once, then from an in-memory copy loaded in the background (aggregates 6-9x "
-            "faster, ~0.35 GB per million triples). Off: they stay on the persisted store."),
-    Setting("sparql_endpoint", None, "Answer /sparql with this SPARQL 1.1 engine instead of the embedded store."),
+            "faster, ~0.35 GB per million triples). Off: they stay on the persisted store.",
+            off="--sparql-on-disk"),
+    Setting("sparql_endpoint", None, "Answer /sparql with this SPARQL 1.1 engine over HTTP instead of the "
+            "embedded store (same checks, same limits; pages still read the local output).", metavar="URL"),
 )
 DEFAULTS = {s.name: s.default for s in SETTINGS}
+SETTING = {s.name: s for s in SETTINGS}
 
 
 def help_for(name: str) -> str:
     """The help text of a setting, with its default, for CLI options."""
-    setting = next(s for s in SETTINGS if s.name == name)
+    setting = SETTING[name]
     return f"{setting.help} [default: {setting.default}]"
+
+
+def option(name: str) -> str:
+    """The command-line option of a setting: query_timeout -> --query-timeout."""
+    setting = SETTING[name]
+    flag = "--" + name.replace("_", "-")
+    return f"{flag}/{setting.off}" if setting.off else flag
+
+
+def markdown() -> str:
+    """The settings table of docs/settings.md, generated from SETTINGS."""
+    rows = ["| setting | option | default | what it does |", "|---|---|---|---|"]
+    for setting in SETTINGS:
+        text = setting.help.replace("|", r"\|")
+        rows.append(f"| `{setting.name}` | `{option(setting.name)}` | `{setting.default}` | {text} |")
+    return "\n".join(rows) + "\n"
 
 
 def project_root():
@@ -55,3 +77,11 @@ def project_root():
 
     checkout = Path(__file__).resolve().parents[2]
     return checkout if (checkout / "mappings").is_dir() else Path.cwd()
+
+
+if __name__ == "__main__":  # python3 -m zaisei.settings > docs/settings.md
+    print("# Settings\n\nEvery setting, as declared in `src/zaisei/settings.py` (generated: "
+          "`python3 -m zaisei.settings > docs/settings.md`). Each is a keyword of "
+          "`zaisei.web.create_app(output, **settings)`; the commands take those that apply to them "
+          "as options (`zaisei COMMAND --help`).\n")
+    print(markdown(), end="")
