@@ -100,6 +100,16 @@ def test_remote_mode_answers_the_examples_identically(fronts, example):
     assert local["results"]["bindings"], "an example must have an answer"
 
 
+def test_remote_and_embedded_hold_the_same_graphs(fronts):
+    """Both hold the datasets, the ontology, the catalog and VoID: counts per graph agree."""
+    query = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
+    local, far = (json.loads(_answer(s, query))["results"]["bindings"] for s in fronts)
+    assert local == far
+    graphs = [row["g"]["value"] for row in local]
+    assert "https://w3id.org/zaisei/def" in graphs and any(g.endswith("/id/catalog") for g in graphs)
+    assert any(g.endswith("/id/catalog/void") for g in graphs) and any(g.endswith("/id/minato-2021") for g in graphs)
+
+
 def test_remote_mode_keeps_formats_and_rules(fronts):
     embedded, remote = fronts
     for accept in ("text/csv", "text/tab-separated-values", "application/sparql-results+xml"):

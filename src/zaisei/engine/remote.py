@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import socket
 import time
 import urllib.error
@@ -10,6 +9,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from ..publication import Publication, PublicationError
 from ..query import QueryError
 from ..render import render
 from ..store import StoreError, convert_results, count_results, parse
@@ -105,11 +105,13 @@ def _read_capped(response, deadline: float, max_bytes: int) -> bytes:
 
 
 def publish(output: Path, graph_store: str, timeout: float = 60.0) -> list[tuple[str, int, int]]:
-    """PUT each dataset's graph to a SPARQL 1.1 Graph Store (replacing it): [(graph, triples, status)]."""
-    quads = parse(gzip.decompress((Path(output) / "all.nq.gz").read_bytes()), "nquads")
-    graphs: dict[str, list] = {}
-    for quad in quads:
-        graphs.setdefault(quad.graph_name.value, []).append(quad.triple)
+    """PUT each graph of the publication to a SPARQL 1.1 Graph Store (replacing it), the same
+    graphs the local engine holds (datasets, ontology, catalog, VoID): [(graph, triples, status)]."""
+    try:
+        publication = Publication(Path(output))
+    except PublicationError as exc:
+        raise EngineFailure(str(exc), status=503) from exc
+    graphs = {graph: publication.store.triples(graph) for graph in publication.graphs}
     done = []
     for graph, triples in sorted(graphs.items()):
         separator = "&" if "?" in graph_store else "?"
