@@ -193,3 +193,69 @@ def test_query_cli_answers_against_the_built_graph(published):
     assert result.stdout.split() == ["total", "208391749000"]
     refused = run_cli("query", "SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }", "--output", str(published))
     assert refused.returncode == 2 and "SERVICE" in refused.stderr
+
+
+# -- the fast paths write exactly what the plain ones did --------------------------
+
+def _jsonld_by_json_dumps(triples, prefixes) -> bytes:
+    """render.jsonld as it was before it wrote its text itself: a document through json.dumps."""
+    from zaisei.render import _RDF_TYPE, _compact
+    from zaisei.store import sort_key
+
+    def value(term):
+        if type(term).__name__ == "NamedNode":
+            return {"@id": term.value}
+        if type(term).__name__ == "BlankNode":
+            return {"@id": f"_:{term.value}"}
+        if term.language:
+            return {"@value": term.value, "@language": term.language}
+        if term.datatype.value == "http://www.w3.org/2001/XMLSchema#string":
+            return term.value
+        return {"@value": term.value, "@type": _compact(term.datatype.value, prefixes)}
+
+    nodes = {}
+    for t in sorted(triples, key=sort_key):
+        subject = t.subject.value if type(t.subject).__name__ == "NamedNode" else f"_:{t.subject.value}"
+        node = nodes.setdefault(subject, {"@id": subject})
+        if t.predicate.value == _RDF_TYPE and type(t.object).__name__ == "NamedNode":
+            node.setdefault("@type", []).append(_compact(t.object.value, prefixes))
+        else:
+            node.setdefault(_compact(t.predicate.value, prefixes), []).append(value(t.object))
+    document = {"@context": dict(prefixes), "@graph": list(nodes.values())}
+    return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+def test_jsonld_text_is_what_json_dumps_gives(published):
+    import pyoxigraph as ox
+
+    from zaisei.render import PREFIXES, jsonld
+
+    ex, rdf_type = "http://example.org/", PREFIXES["rdf"] + "type"
+    odd = ['a"b\\c\n\t\r\x01\u2028', "日本語", "", "\x7f", "</script>"]
+    triples = []
+    for i, text in enumerate(odd):
+        s, p = ox.NamedNode(f"{ex}s{i % 2}"), ox.NamedNode(f"{ex}p")
+        triples += [ox.Triple(s, p, ox.Literal(text)), ox.Triple(s, p, ox.Literal(text, language="ja")),
+                    ox.Triple(s, ox.NamedNode(ex + "q#x"), ox.Literal(text, datatype=ox.NamedNode(ex + "dt"))),
+                    ox.Triple(ox.BlankNode(f"b{i}"), ox.NamedNode(rdf_type), ox.BlankNode("c")),
+                    ox.Triple(s, ox.NamedNode(rdf_type), ox.Literal("not a class")),
+                    ox.Triple(s, ox.NamedNode(rdf_type), ox.NamedNode(f"{ex}C{i}"))]
+    real = parse(gzip.decompress((published / "minato-2021" / "minato-2021.nt.gz").read_bytes()), "ntriples")
+    for sample, prefixes in [(triples, PREFIXES), (triples, {"ex": ex}), (triples, {}), ([], PREFIXES),
+                             (real, PREFIXES)]:
+        assert jsonld(sample, prefixes) == _jsonld_by_json_dumps(sample, prefixes)
+
+
+def test_validation_graph_is_the_parsed_ntriples(published):
+    """The data graph handed to pyshacl, built term by term, is the one rdflib's parser built."""
+    from zaisei.store import sort_key
+    from zaisei.workers import _rdflib_graph
+
+    dump = gzip.decompress((published / "minato-2021" / "minato-2021.nt.gz").read_bytes())
+    ordered = sorted(parse(dump, "ntriples"), key=sort_key)
+    parsed, built = list(rdflib.Graph().parse(data=dump, format="nt")), list(_rdflib_graph(ordered))
+    assert parsed == built  # the same triples in the same order
+    for a, b in zip(parsed, built):
+        for x, y in zip(a, b):
+            assert (type(x), str(x), getattr(x, "language", None), getattr(x, "datatype", None)) == \
+                   (type(y), str(y), getattr(y, "language", None), getattr(y, "datatype", None))

@@ -9,9 +9,12 @@ depend on the SHACL validation of the build; one more test checks a real build.
 
 from __future__ import annotations
 
+import dataclasses
+import gzip
 import hashlib
 import json
 import os
+import pickle
 import shutil
 import subprocess
 import sys
@@ -26,7 +29,7 @@ from rdflib import RDF, Literal, URIRef
 from rdflib.compare import isomorphic
 
 from conftest import FIXTURES, IN_CI, SHARED, SOURCES
-from zaisei import build, catalog, iris, sources
+from zaisei import build, catalog, iris, sources, void
 
 DCAT_AP = SHARED / "reference" / "dcat-ap-3.0.0"
 SHAPE_FILES = ("html/shacl/shapes.ttl", "html/shacl/shapes_recommended.ttl", "html/shacl/range.ttl",
@@ -279,6 +282,27 @@ def test_writing_again_gives_the_same_bytes(staged, tmp_path):
     assert done.returncode == 0, done.stderr
     for name in ("catalog.ttl", "catalog.jsonld", "void.ttl"):
         assert (again / name).read_bytes() == (target / name).read_bytes(), name
+
+
+def test_counts_from_the_workers_give_the_same_bytes(staged, tmp_path):
+    """The build hands the catalog each dataset's counts, the union's and the file sums
+    its workers took; the catalog must not differ from one counted here from the triples."""
+    target, results = staged
+    copy = tmp_path / "staging"
+    shutil.copytree(target, copy)
+    for name in ("catalog.ttl", "catalog.jsonld", "void.ttl"):
+        (copy / name).unlink()
+    union, counted = void.Statistics(), []
+    for result in results:
+        # As a worker does: from the dataset's own dump, counted in another object.
+        dump = gzip.decompress((target / result.key / f"{result.key}.nt.gz").read_bytes())
+        stats = void.Statistics.of(ox.parse(dump, format=ox.RdfFormat.N_TRIPLES), catalog.settings()["link_targets"])
+        union.merge(pickle.loads(pickle.dumps(stats)))
+        counted.append(dataclasses.replace(result, statistics=void.dataset_counts(stats, BASE, result.key)))
+    sums = build.checksums(copy)
+    catalog.write(counted, FOLDERS, copy, build.Project(output=tmp_path / "output"), union.counts(BASE), sums)
+    for name in ("catalog.ttl", "catalog.jsonld", "void.ttl"):
+        assert (copy / name).read_bytes() == (target / name).read_bytes(), name
 
 
 def test_an_undescribed_file_stops_the_catalog(staged, tmp_path):

@@ -20,66 +20,24 @@ import ctypes.util
 import gzip
 import hashlib
 import json
-import multiprocessing
 import os
 import shutil
-import signal
 import tempfile
-import time
 import zlib
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
-from . import __version__, catalog, mapping, ontology_docs, sources, tabular
+from . import __version__, catalog, ontology_docs, sources, void
 from .iris import mint
-from .reconcile import Report, reconcile
-from .render import render, render_quads
-from .settings import project_root
-from .store import GraphStore, parse, quad
+from .render import render
+from .store import parse
 
-ROOT = project_root()
-DATASET_FORMATS = ("turtle", "jsonld", "rdfxml")
-
-
-class BuildError(Exception):
-    """The build stopped; `problems` are file:line messages, output/ is untouched."""
-
-    def __init__(self, problems: list[str], exit_code: int = 1):
-        super().__init__("\n".join(problems))
-        self.problems = problems
-        self.exit_code = exit_code
-
-    def __reduce__(self):
-        # Raised in a worker process, it crosses back by pickle with its fields intact.
-        return BuildError, (self.problems, self.exit_code)
-
-
-@dataclass
-class Project:
-    """Where the build reads from and writes to."""
-
-    sources: Path = ROOT / "sources"
-    output: Path = ROOT / "output"
-    mappings: Path = ROOT / "mappings"
-    shapes: Path = ROOT / "shapes"
-    ontology: Path = ROOT / "ontology" / "zaisei.ttl"
-    base: str = "http://127.0.0.1:8080"
-    jobs: int = 0  # worker processes for the datasets; 0 = one per available core
-    reuse: bool = True  # link an unchanged dataset's files from the previous output
-
-
-@dataclass
-class DatasetResult:
-    key: str
-    triples: list
-    reconcile: Report
-    validation: object = None
-    timings: dict[str, float] = field(default_factory=dict)
-    reused: bool = False  # files linked from the previous output, not rebuilt
-    inputs: str = ""  # sha256 of everything the dataset's files depend on
+# One dataset's work is in workers.py; check_dataset, write_dataset, union_parts,
+# derived_union_parts, ROOT and DATASET_FORMATS are still importable from here.
+from .workers import (DATASET_FORMATS, ROOT, BuildError, DatasetResult, Outcome, Project, Task,  # noqa: F401
+                      _Clock, _step, check_dataset, checksums, derived_union_parts, jobs, run_tasks,
+                      union_parts, write_dataset)
 
 
 @dataclass
@@ -109,128 +67,12 @@ def dataset_folders(project: Project, only: list[str] | None = None) -> list[Pat
     return sorted(p for p in project.sources.iterdir() if (p / "dataset.toml").exists())
 
 
-class _Clock:
-    def __init__(self):
-        self.timings: dict[str, float] = {}
-
-    def __call__(self, stage: str, work: Callable):
-        started = time.perf_counter()
-        result = work()
-        self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - started
-        return result
-
-
-def check_dataset(folder: Path, project: Project, progress=None) -> DatasetResult:
-    """Load, reconcile, map and validate one dataset; BuildError if any fails."""
-    clock = _Clock()
-    try:
-        dataset = clock("load", lambda: sources.load(folder))
-    except sources.SourceError as exc:
-        raise BuildError(exc.problems, exit_code=2) from exc
-    report = clock("reconcile", lambda: reconcile(dataset))
-    if not report.ok:
-        raise BuildError([str(f) for f in report.errors])
-    _step(progress, dataset.key, "reconciled")
-    try:
-        triples = clock("mapping", lambda: mapping.run(dataset, project.mappings, project.base))
-    except mapping.MappingError as exc:
-        raise BuildError([str(exc)], exit_code=2) from exc
-    _step(progress, dataset.key, f"mapped {len(triples)} triples")
-    result = DatasetResult(dataset.key, triples, report, timings=clock.timings)
-    result.validation = clock("validation", lambda: _validate(triples, project, dataset.key))
-    if not result.validation.conforms:
-        raise BuildError([f"{folder}: does not conform to the shapes; nothing was published"]
-                         + result.validation.text("en").splitlines())
-    _step(progress, dataset.key, f"validated ({len(result.validation.warnings)} warnings)")
-    return result
-
-
-def _validate(triples, project: Project, key: str):
-    import rdflib
-
-    from . import validate  # pyshacl is slow to import; only the build needs it
-
-    graph = rdflib.Graph().parse(data=render(triples, "ntriples"), format="nt")
-    return validate.validate(graph, project.shapes, project.ontology)
-
-
-def _report_turtle(validation, base: str) -> bytes:
-    """The sh:ValidationReport as sorted Turtle (results get IRIs under base, no blank nodes)."""
-    return render(parse(validation.graph(base).serialize(format="nt"), "ntriples"), "turtle")
-
-
-def _step(progress, key: str, message: str) -> None:
-    if progress:
-        progress(f"{key}: {message}")
-
-
-def _gzip(data: bytes) -> bytes:
-    # mtime=0 and no file name: the same data always gives the same bytes.
-    return gzip.compress(data, compresslevel=9, mtime=0)
-
-
-def write_dataset(result: DatasetResult, folder: Path, target: Path, project: Project) -> None:
-    """Every file of one dataset into target/<key>/."""
-    out = target / result.key
-    out.mkdir(parents=True)
-    for format in DATASET_FORMATS:
-        suffix = {"turtle": "ttl", "jsonld": "jsonld", "rdfxml": "rdf"}[format]
-        (out / f"{result.key}.{suffix}").write_bytes(render(result.triples, format))
-    (out / f"{result.key}.nt.gz").write_bytes(_gzip(render(result.triples, "ntriples")))
-    (out / "validation.ttl").write_bytes(
-        _report_turtle(result.validation, mint(project.base, "dataset", dataset=result.key)))
-    dataset = sources.load(folder)
-    shutil.copyfile(dataset.document, out / "document.txt")
-    tabular.write(result.triples, dataset, out, project.base)
-
-
-def _checksums(target: Path, known: dict[str, str] | None = None) -> dict[str, str]:
-    """sha256 of every file under target, in path order; `known` sums are not recomputed."""
-    known = known or {}
-    sums = {}
-    for path in sorted(p for p in target.rglob("*") if p.is_file()):
-        name = path.relative_to(target).as_posix()
-        sums[name] = known.get(name) or hashlib.sha256(path.read_bytes()).hexdigest()
-    return sums
-
-
 # -- the union dumps, graph by graph -------------------------------------------------
 
 def _graph_order(iri: str) -> str:
     # The order render_quads sorts graphs in (N-Triples form), so streamed
     # dumps are byte-identical to dumps rendered from all quads at once.
     return f"<{iri}>"
-
-
-def union_parts(triples, graph: str) -> tuple[bytes, bytes, bytes]:
-    """One graph's N-Quads, and its TriG split into prefix header and graph block."""
-    quads = [quad(t, graph) for t in triples]
-    trig = render_quads(quads, "trig")
-    start = trig.find(b"<" + graph.encode("utf-8") + b"> {\n")
-    if start < 0:
-        raise BuildError([f"{graph}: no graph block in its TriG; cannot stream all.trig"], exit_code=2)
-    return render_quads(quads, "nquads"), trig[:start], trig[start:]
-
-
-def derived_union_parts(folder: Path, key: str, graph: str) -> tuple[bytes, bytes, bytes] | None:
-    """One graph's share of the union, derived from the dataset's own dumps without rendering.
-
-    pyoxigraph writes an N-Quads line as the N-Triples line with the graph
-    before the final dot, and a TriG graph block as the Turtle statements
-    indented by one tab after the same @prefix lines: the bytes union_parts
-    renders (tests/test_benchmarks.py checks both ways). A long-string literal
-    (triple quotes) may hold a raw newline the indentation would change; then
-    this returns None and the caller renders.
-    """
-    turtle = (folder / f"{key}.ttl").read_bytes()
-    if b'"' * 3 in turtle or b"'" * 3 in turtle:
-        return None
-    lines = turtle.splitlines(keepends=True)
-    prefixes = next((i for i, line in enumerate(lines) if not line.startswith(b"@prefix ")), len(lines))
-    iri = graph.encode("utf-8")
-    block = b"<" + iri + b"> {\n" + b"".join(b"\t" + line for line in lines[prefixes:] if line.strip()) + b"}\n"
-    ntriples = gzip.decompress((folder / f"{key}.nt.gz").read_bytes())
-    return ntriples.replace(b" .\n", b" <" + iri + b"> .\n"), b"".join(lines[:prefixes]), block
 
 
 class _Union:
@@ -332,159 +174,12 @@ def _previous_manifest(project: Project) -> dict:
         return {}
 
 
-# -- one dataset's work, in a worker process ----------------------------------------
-
-@dataclass(frozen=True)
-class _Task:
-    folder: Path
-    project: Project
-    staging: Path
-    parts: Path  # scratch folder for this dataset's share of the union dumps
-    graph: str
-    inputs: str
-    recorded: dict | None  # the previous build's entry and file sums, when reusable
-
-
-@dataclass
-class _Validated:
-    """What the parent keeps of a SHACL report: whether it conformed, and its warnings."""
-
-    conforms: bool
-    warnings: list
-
-
-@dataclass
-class _Outcome:
-    key: str
-    triples: int
-    reconcile: Report
-    validation: _Validated
-    timings: dict
-    reused: bool
-    messages: list
-    sums: dict  # path relative to the output -> sha256
-    inputs: str
-    trig_header: bytes  # the @prefix lines; each graph's block is in parts/<key>.trig
-
-
-def _link_tree(source: Path, target: Path) -> None:
-    """Hard-link (or copy) a previous dataset folder: published files are never written in place."""
-    def link(src, dst):
-        try:
-            os.link(src, dst)
-        except OSError:
-            shutil.copyfile(src, dst)
-    shutil.copytree(source, target, copy_function=link)
-
-
-def _recorded_warnings(report: Path) -> list[str]:
-    """The warnings of a published validation.ttl, as "Warning: <focus> message" lines."""
-    sh = "http://www.w3.org/ns/shacl#"
-    store = GraphStore()
-    store.add(parse(report.read_bytes(), "turtle"))
-    rows = store.select(f"""SELECT ?focus (SAMPLE(?text) AS ?message) WHERE {{
-        ?result <{sh}resultSeverity> <{sh}Warning> ; <{sh}focusNode> ?focus .
-        OPTIONAL {{ ?result <{sh}resultMessage> ?text }} }} GROUP BY ?result ?focus""")
-    return sorted(f"Warning: <{r['focus'].value}> {r['message'].value if r['message'] else ''}" for r in rows)
-
-
-def _reuse(task: _Task, clock: _Clock):
-    """The previous build's files of an unchanged dataset, if they are intact; else None."""
-    key = task.folder.name
-    clock("reuse", lambda: _link_tree(task.project.output / key, task.staging / key))
-    sums = clock("reuse", lambda: _checksums(task.staging / key))
-    # Reconcile is the cheapest stage: rerun it for the figures the catalog states.
-    report = clock("reconcile", lambda: reconcile(sources.load(task.folder)))
-    if sums != task.recorded["sums"] or not report.ok:
-        shutil.rmtree(task.staging / key)  # edited or damaged since it was published: rebuild
-        return None
-    dump = task.staging / key / f"{key}.nt.gz"
-    warnings = clock("reuse", lambda: _recorded_warnings(task.staging / key / "validation.ttl"))
-    # The dump is parsed only if the union parts cannot be derived from the files.
-    return (task.recorded["triples"], lambda: parse(gzip.decompress(dump.read_bytes()), "ntriples"),
-            report, _Validated(True, warnings), sums)
-
-
-def _fresh(task: _Task, clock: _Clock, messages: list):
-    result = check_dataset(task.folder, task.project, messages.append)
-    clock.timings.update(result.timings)
-    clock("serialisation", lambda: write_dataset(result, task.folder, task.staging, task.project))
-    validated = _Validated(result.validation.conforms, [str(w) for w in result.validation.warnings])
-    return (len(result.triples), lambda: result.triples, result.reconcile, validated,
-            _checksums(task.staging / result.key))
-
-
-def _parts(task: _Task, key: str, triples) -> tuple[bytes, bytes, bytes]:
-    derived = derived_union_parts(task.staging / key, key, task.graph)
-    return derived or union_parts(triples(), task.graph)
-
-
-def _dataset_task(task: _Task) -> _Outcome:
-    """Check, validate and write one dataset (or reuse its files), plus its share of the union."""
-    clock, messages, key = _Clock(), [], task.folder.name
-    reused = _reuse(task, clock) if task.recorded else None
-    if reused:
-        _step(messages.append, key, "unchanged: reused the previous build's files")
-    count, triples, report, validated, sums = reused or _fresh(task, clock, messages)
-    nquads, header, block = clock("serialisation", lambda: _parts(task, key, triples))
-    (task.parts / f"{key}.nq").write_bytes(nquads)
-    (task.parts / f"{key}.trig").write_bytes(block)
-    return _Outcome(key, count, report, validated, clock.timings, bool(reused), messages,
-                    {f"{key}/{name}": digest for name, digest in sums.items()}, task.inputs, header)
-
-
-def _orphan_guard() -> None:
-    """Worker initializer: die with the build (Linux), so a killed build leaves no workers behind."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
-def _jobs(project: Project, tasks: int) -> int:
-    """Worker processes to use: as asked, else one per core we may run on; never more than tasks."""
-    cores = project.jobs or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count())
-    return max(1, min(cores or 1, tasks))
-
-
-def _attempt(call, *args):
-    try:
-        return call(*args)
-    except BuildError as exc:
-        return exc
-
-
-def _run_tasks(tasks: list[_Task], jobs: int) -> Iterator[_Outcome]:
-    """Outcomes in task order; every dataset's problems are gathered before raising."""
-    problems, exit_code, pool = [], 1, None
-    if jobs == 1:
-        outcomes = (_attempt(_dataset_task, task) for task in tasks)
-    else:
-        # spawn, not fork: the caller may be threaded (a server, a test runner),
-        # and fork() there can deadlock the child.
-        pool = ProcessPoolExecutor(jobs, multiprocessing.get_context("spawn"), initializer=_orphan_guard)
-        futures = [pool.submit(_dataset_task, task) for task in tasks]
-        outcomes = (_attempt(future.result) for future in futures)
-    try:
-        for outcome in outcomes:
-            if isinstance(outcome, BuildError):
-                problems += outcome.problems
-                exit_code = max(exit_code, outcome.exit_code)
-            elif not problems:
-                yield outcome
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
-    if problems:
-        raise BuildError(problems, exit_code)
-
-
 class _DumpTriples(Sequence):
     """A dataset's triples, read back from its N-Triples dump when first needed.
 
     Workers hand back a count, not millions of objects; whoever iterates
-    (the catalog's VoID statistics) parses the dump once.
+    (a caller of build(); the catalog has its counts from the workers)
+    parses the dump once.
     """
 
     def __init__(self, folder: Path, key: str, count: int):
@@ -522,7 +217,7 @@ def _previous_sums(project: Project) -> dict[str, dict[str, str]]:
     return grouped
 
 
-def _plan(folders: list[Path], project: Project, staging: Path, parts: Path) -> list[_Task]:
+def _plan(folders: list[Path], project: Project, staging: Path, parts: Path) -> list[Task]:
     """One task per dataset, in union (graph IRI) order; unchanged ones are marked for reuse."""
     shared = shared_inputs(project)
     previous = _previous_manifest(project) if project.reuse else {}
@@ -531,39 +226,46 @@ def _plan(folders: list[Path], project: Project, staging: Path, parts: Path) -> 
     for folder in folders:
         inputs, recorded = dataset_inputs(folder, shared), previous.get(folder.name)
         reusable = bool(recorded) and recorded.get("inputs") == inputs and folder.name in sums
-        tasks.append(_Task(folder, project, staging, parts, mint(project.base, "dataset", dataset=folder.name),
-                           inputs, {**recorded, "sums": sums[folder.name]} if reusable else None))
+        tasks.append(Task(folder, project, staging, parts, mint(project.base, "dataset", dataset=folder.name),
+                          inputs, {**recorded, "sums": sums[folder.name]} if reusable else None))
     return sorted(tasks, key=lambda t: _graph_order(t.graph))
 
 
-def _collect(tasks: list[_Task], jobs: int, union: _Union, progress) -> dict[str, _Outcome]:
-    """Append each dataset's share of the union as it finishes, in graph order."""
-    outcomes = {}
-    for task, outcome in zip(tasks, _run_tasks(tasks, jobs)):
+def _collect(tasks: list[Task], workers: int, union: _Union, progress) -> tuple[dict[str, Outcome], void.Counts]:
+    """Append each dataset's share of the union as it finishes, in graph order, and count the union.
+
+    The union's distinct subjects, objects, ... need every dataset's terms:
+    merged here as each worker hands them back, then dropped, so at no time
+    is any triple held in the parent.
+    """
+    outcomes, statistics = {}, void.Statistics()
+    for task, outcome in zip(tasks, run_tasks(tasks, workers)):
         for message in outcome.messages if progress else ():
             progress(message)
         nquads, block = task.parts / f"{outcome.key}.nq", task.parts / f"{outcome.key}.trig"
         union.add(nquads.read_bytes(), outcome.trig_header, block.read_bytes())
         nquads.unlink()
         block.unlink()
+        statistics.merge(outcome.statistics)
+        outcome.statistics = None
         outcomes[outcome.key] = outcome
-    return outcomes
+    return outcomes, statistics.counts(tasks[0].project.base)
 
 
-def _build_datasets(folders: list[Path], project: Project, staging: Path, progress) -> tuple[list, dict]:
-    """Every dataset's files and the union dumps into staging; results in folder order."""
+def _build_datasets(folders: list[Path], project: Project, staging: Path, progress) -> tuple[list, dict, void.Counts]:
+    """Every dataset's files and the union dumps into staging; results in folder order, file sums, union counts."""
     parts = staging / ".parts"
     parts.mkdir()
     tasks = _plan(folders, project, staging, parts)
     union = _Union(staging)
     try:
-        outcomes = _collect(tasks, _jobs(project, len(tasks)), union, progress)
+        outcomes, counts = _collect(tasks, jobs(project, len(tasks)), union, progress)
     finally:
         union.close()
     parts.rmdir()
     results = [DatasetResult(o.key, _DumpTriples(staging, o.key, o.triples), o.reconcile, o.validation,
-                             o.timings, o.reused, o.inputs) for o in (outcomes[f.name] for f in folders)]
-    return results, {name: digest for o in outcomes.values() for name, digest in o.sums.items()}
+                             o.timings, o.reused, o.inputs, o.counts) for o in (outcomes[f.name] for f in folders)]
+    return results, {name: digest for o in outcomes.values() for name, digest in o.sums.items()}, counts
 
 
 def build(project: Project, only: list[str] | None = None, progress=None) -> BuildResult:
@@ -575,11 +277,11 @@ def build(project: Project, only: list[str] | None = None, progress=None) -> Bui
     project.output.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{project.output.name}.", dir=project.output.parent))
     try:
-        results, known = clock("datasets", lambda: _build_datasets(folders, project, staging, progress))
+        results, known, union = clock("datasets", lambda: _build_datasets(folders, project, staging, progress))
         clock("serialisation", lambda: _write_ontology(staging, project))
         clock("serialisation", lambda: _write_manifest(results, staging, project))
-        clock("catalog", lambda: catalog.write(results, folders, staging, project))
-        files = clock("checksums", lambda: _checksums(staging, known))
+        clock("catalog", lambda: catalog.write(results, folders, staging, project, union, known))
+        files = clock("checksums", lambda: checksums(staging, known))
         (staging / "SHA256SUMS").write_text("".join(f"{h}  {p}\n" for p, h in files.items()), encoding="utf-8")
         _step(progress, "output", f"{len(files)} files written")
         publish(staging, project.output)

@@ -85,10 +85,11 @@ def _Graph() -> TripleSet:
 class _Catalog:
     """Builds the DCAT triples; remembers which vocabulary terms were cited."""
 
-    def __init__(self, base: str, target: Path, config: dict):
+    def __init__(self, base: str, target: Path, config: dict, sums: dict[str, str] | None = None):
         self.base = base.rstrip("/")
         self.target = target
         self.config = config
+        self.sums = sums or {}  # relative path -> sha256 the build already took
         self.g = _Graph()
         self.problems: list[str] = []
         catalog = mint(base, "catalog")
@@ -224,13 +225,13 @@ class _Catalog:
         g.add(dist, "dcterms:format", self.concept(
             f"{EU_AUTHORITY}file-type/{spec['file_type']}", self.config["file_types"][spec["file_type"]],
             f"{EU_AUTHORITY}file-type", "dcterms:MediaTypeOrExtent"))
-        data = path.read_bytes()
-        g.add(dist, "dcat:byteSize", _typed(len(data), BYTE_SIZE_DATATYPE))
+        size, digest = self.measure(path, relative)
+        g.add(dist, "dcat:byteSize", _typed(size, BYTE_SIZE_DATATYPE))
         checksum = f"{dist}/checksum"
         g.add(dist, "spdx:checksum", checksum)
         g.types(checksum, "spdx:Checksum")
         g.add(checksum, "spdx:algorithm", "spdx:checksumAlgorithm_sha256")
-        g.add(checksum, "spdx:checksumValue", _typed(hashlib.sha256(data).hexdigest(), "xsd:hexBinary"))
+        g.add(checksum, "spdx:checksumValue", _typed(digest, "xsd:hexBinary"))
         g.types("spdx:checksumAlgorithm_sha256", "spdx:ChecksumAlgorithm")
         g.add(dist, "dcterms:license", licence)
         g.add(dist, "dcterms:issued", _typed(issued, "xsd:date"))
@@ -242,6 +243,14 @@ class _Catalog:
             language = self.language(spec["language"], "src/zaisei/data/catalog.toml")
             if language:
                 g.add(dist, "dcterms:language", language)
+
+    def measure(self, path: Path, relative: str) -> tuple[int, str]:
+        """A file's size and sha256; a sum the build took is not taken again (GBs at scale)."""
+        known = self.sums.get(relative)
+        if known:
+            return path.stat().st_size, known
+        data = path.read_bytes()
+        return len(data), hashlib.sha256(data).hexdigest()
 
     def files(self, owner: str, folder: Path, prefix: str, specs: list[dict], values: dict,
               licence: str, issued: str, modified: str, every_file: bool) -> None:
@@ -413,24 +422,31 @@ class _Catalog:
         g.add(c, "rdfs:seeAlso", download(self.base, "void.ttl"))
 
 
-def catalog_triples(results, folders, target: Path, base: str) -> tuple[set, set]:
-    """The DCAT and the VoID triples describing the files written in target."""
+def catalog_triples(results, folders, target: Path, base: str, union=None, sums=None) -> tuple[set, set]:
+    """The DCAT and the VoID triples describing the files written in target (see write)."""
     config = settings()
     entries = dataset_entries(results, folders, base)
     if not entries:
         raise CatalogError(["no datasets to catalogue"])
-    cat = _Catalog(base, Path(target), config)
+    cat = _Catalog(base, Path(target), config, sums)
     cat.build(entries)
-    void = void_triples(entries, cat, Path(target))
+    void = void_triples(entries, cat, Path(target), union)
     if cat.problems:
         raise CatalogError(sorted(set(cat.problems)))
     return cat.g.triples, void
 
 
-def write(results, folders, target, project) -> None:
-    """Write catalog.ttl, catalog.jsonld and void.ttl into target."""
+def write(results, folders, target, project, union=None, sums=None) -> None:
+    """Write catalog.ttl, catalog.jsonld and void.ttl into target.
+
+    The build passes what its workers already counted, so nothing is read
+    twice: union, the union's void.Counts (each result's .statistics then
+    holds its own), and sums, file path (relative to target) -> sha256.
+    Without them every count and checksum is taken here, from each result's
+    triples and from the files.
+    """
     target = Path(target)
-    dcat, void = catalog_triples(results, folders, target, project.base)
+    dcat, void = catalog_triples(results, folders, target, project.base, union, sums)
     (target / "catalog.ttl").write_bytes(render(dcat, "turtle", CATALOG_PREFIXES))
     (target / "catalog.jsonld").write_bytes(render(dcat, "jsonld", CATALOG_PREFIXES))
     (target / "void.ttl").write_bytes(render(void, "turtle", PREFIXES))
