@@ -5,9 +5,10 @@ only when every dataset reconciled and conformed; a failed build leaves the
 previous output/ untouched. Output is byte-reproducible: sorted triples, no
 wall-clock time (dates come from each dataset.toml), gzip without mtime.
 
-At scale (thousands of datasets) each dataset is checked, validated and
-written on its own, in worker processes, and the union dumps are streamed
-graph by graph, so no process holds every quad at once. A dataset whose
+At scale (thousands of datasets) each dataset is checked, validated,
+written and counted for VoID on its own, in worker processes (workers.py),
+and the union dumps are streamed graph by graph, so no process holds every
+quad at once; the catalog is written from the workers' counts. A dataset whose
 inputs (source folder, mappings, shapes, ontology, base, zaisei version) hash
 as recorded in the previous build.json is not rebuilt: its files are linked
 from the previous output into the new one.

@@ -1,7 +1,9 @@
 """The VoID description of the publication: statistics, dumps and links out of every graph.
 
 Partitions and linksets get IRIs (no blank nodes); counts come from the
-built triples, so the same build always gives the same description.
+built triples, so the same build always gives the same description. The
+build counts each dataset in the worker that built it (Statistics) and
+merges them for the union; the catalog then only reads the numbers (Counts).
 """
 
 from __future__ import annotations
