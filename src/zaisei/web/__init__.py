@@ -39,6 +39,9 @@ def create_app(output: str | Path | None = None, **settings) -> Flask:
     errors.register(app)
     app.before_request(_refuse_large_bodies)
     app.after_request(_finish)
+    # In front of Flask: plain SPARQL requests skip its per-request machinery (and so these
+    # two hooks, whose effect it reproduces; tests/test_sparql_fastpath.py holds it to that).
+    app.wsgi_app = sparql.FastPath(app, app.wsgi_app)
     return app
 
 

@@ -12,10 +12,20 @@ COMPRESSIBLE = ("text/", "application/ld+json", "application/n-triples", "applic
 MINIMUM = 1024
 
 
+def wants_gzip(accept_encoding: str | None) -> bool:
+    """True when an Accept-Encoding header value asks for gzip (read loosely, as always here)."""
+    return "gzip" in (accept_encoding or "").lower()
+
+
+def compress(body: bytes) -> bytes:
+    """The gzip encoding of an answer: level 6, no timestamp, so equal bodies give equal bytes."""
+    return gzip.compress(body, compresslevel=6, mtime=0)
+
+
 def will_gzip(response) -> bool:
     """True when this answer will be sent gzip-encoded."""
     return (not response.direct_passthrough and 200 <= response.status_code < 300
-            and "gzip" in request.headers.get("Accept-Encoding", "").lower()
+            and wants_gzip(request.headers.get("Accept-Encoding"))
             and "Content-Encoding" not in response.headers
             and response.mimetype.startswith(COMPRESSIBLE)
             and response.content_length is not None and response.content_length >= MINIMUM)
@@ -25,7 +35,7 @@ def gzip_response(response):
     """Compress the body in place; the ETag gets a "-gzip" suffix (a different representation)."""
     if not will_gzip(response):
         return response
-    response.set_data(gzip.compress(response.get_data(), compresslevel=6, mtime=0))
+    response.set_data(compress(response.get_data()))
     response.headers["Content-Encoding"] = "gzip"
     response.vary.add("Accept-Encoding")
     tag, weak = response.get_etag()
