@@ -12,7 +12,10 @@ from werkzeug.test import EnvironBuilder
 
 from test_sparql_support import tiny_output
 from zaisei.engine import QueryTimeout
-from zaisei.query import FORMS, UPDATE_KEYWORDS, Inspection, QueryRefused, inspect, tokens, unescape_codepoints
+from zaisei.engine import solutions_json as engine_json
+from zaisei.query import (FORMS, UPDATE_KEYWORDS, Inspection, QueryRefused, inspect, load_output, tokens,
+                          unescape_codepoints)
+from zaisei.store import solutions_json as store_json
 from zaisei.web import create_app
 from zaisei.web.sparql import COMMON_ACCEPT, FastPath
 
@@ -189,3 +192,33 @@ def test_refusals_are_not_cached_away():
     assert inspect("SELECT * FROM <http://g/> { }", {"http://g/"}) == Inspection("SELECT", True)
     with pytest.raises(QueryRefused):
         inspect("SELECT * FROM <http://g/> { }", {"http://other/"})
+
+
+# --- the workers' SPARQL JSON: the bytes store.solutions_json writes --------------------------
+
+ODD = ('<http://example.org/s> <http://example.org/p> "日本語 \\"quoted\\" back\\\\slash \\t\\n\\r \\u0001 \\u2028 😀"@ja .\n'
+       '<http://example.org/s> <http://example.org/p> "1.50"^^<http://www.w3.org/2001/XMLSchema#decimal> .\n'
+       '<http://example.org/s> <http://example.org/p> "plain" .\n'
+       '<http://example.org/s> <http://example.org/p> "typed"^^<http://example.org/type> .\n'
+       '_:b1 <http://example.org/p> <http://example.org/o?x=1&y=\\u00e9> .\n'
+       '<http://example.org/s> <http://example.org/q> "x"@en-GB .\n')
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o",
+    "SELECT ?s ?missing ?o WHERE { ?s ?p ?o OPTIONAL { ?s <http://nowhere/> ?missing } } ORDER BY ?o",
+    "SELECT * WHERE { }", "SELECT ?x WHERE { FILTER(false) }",
+    "SELECT ?t WHERE { ?s ?p ?o BIND(<<( ?s ?p ?o )>> AS ?t) } ORDER BY ?o",
+    "SELECT (COUNT(*) AS ?n) (\"ü\\\"\" AS ?l) WHERE { ?s ?p ?o }",
+    "SELECT ?o WHERE { ?s ?p ?o } ORDER BY ?o LIMIT 5",
+])
+@pytest.mark.parametrize("limit", [0, 2, 10000])
+def test_the_workers_json_is_store_solutions_json(odd_store, query, limit):
+    ours = engine_json(odd_store.query(query, use_default_graph_as_union=True), limit)
+    reference = store_json(odd_store.query(query, use_default_graph_as_union=True), limit)
+    assert ours == reference
+
+
+@pytest.fixture(scope="module")
+def odd_store():
+    return load_output(tiny_output({GRAPH: ODD}))[0]

@@ -8,12 +8,15 @@ The caller (web/sparql.py) has already refused unsafe queries (query.inspect).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from itertools import islice
 
+import pyoxigraph as ox
+
 from ..query import QueryError
 from ..render import render
-from ..store import StoreError, boolean_results, convert_results, dataset_options, result_kind, solutions_json
+from ..store import XSD_STRING, StoreError, boolean_results, convert_results, dataset_options, result_kind
 
 KINDS = ("boolean", "solutions", "triples")
 
@@ -95,6 +98,42 @@ def _serialise(result, job: Job) -> Answer:
         raise too_many(job.max_results)
     return Answer(kind, fmt, render(triples, fmt), len(triples))
 
+
+# --- SPARQL JSON results, written as text ------------------------------------------------
+# The bytes of store.solutions_json (json.dumps of dicts, ensure_ascii=False, no spaces), which
+# tests/test_sparql_fastpath.py holds this to, at a third to a half of the Python time per row
+# (measured at 1M triples: 2 rows 413 -> 322 us with the query, 10 rows 1,259 -> 900 us): no
+# lookups by variable name, no dicts for json.dumps. Strings still go through json's C encoder.
+# (Caching a term's text per answer was measured too: no faster, even for repeated terms.)
+_string = json.encoder.encode_basestring
+
+
+def solutions_json(solutions, limit: int) -> tuple[bytes, int]:
+    """At most limit + 1 rows of a SELECT as SPARQL JSON, and the row count (rows pulled one by one)."""
+    names = [v.value for v in solutions.variables]
+    keys = [_string(name) + ":" for name in names]
+    rows = ["{" + ",".join([key + _json_term(term) for key, term in zip(keys, solution) if term is not None]) + "}"
+            for solution in islice(solutions, limit + 1)]
+    head = ",".join(_string(name) for name in names)
+    text = '{"head":{"vars":[' + head + ']},"results":{"bindings":[' + ",".join(rows) + "]}}"
+    return text.encode("utf-8"), len(rows)
+
+
+def _json_term(term) -> str:
+    """One RDF term as a SPARQL JSON results object (store._json_term, as text)."""
+    if isinstance(term, ox.NamedNode):
+        return '{"type":"uri","value":' + _string(term.value) + "}"
+    if isinstance(term, ox.BlankNode):
+        return '{"type":"bnode","value":' + _string(term.value) + "}"
+    if isinstance(term, ox.Triple):
+        return ('{"type":"triple","value":{"subject":' + _json_term(term.subject) + ',"predicate":'
+                + _json_term(term.predicate) + ',"object":' + _json_term(term.object) + "}}")
+    value = '{"type":"literal","value":' + _string(term.value)
+    if term.language:
+        return value + ',"xml:lang":' + _string(term.language) + "}"
+    if term.datatype.value == XSD_STRING:
+        return value + "}"
+    return value + ',"datatype":' + _string(term.datatype.value) + "}"
 
 
 def acceptable(fmt: str | None, kind: str) -> str:
