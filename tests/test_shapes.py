@@ -26,7 +26,7 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import RDF
 
 from conftest import FIXTURES, ROOT, SOURCES
-from zaisei import mapping, sources, store
+from zaisei import mapping, sources, store, validate_sparql
 from zaisei import validate as shacl
 
 BASE = "http://127.0.0.1:8080"
@@ -372,3 +372,155 @@ def test_shapes_stay_usable_on_a_dataset_ten_times_larger():
     # Speed is measured in docs/shapes.md, not asserted here: this checks the result at 10x.
     report = shacl.validate(ten_copies("minato-2021"))
     assert report.conforms and len(report.warnings) == 10 and len(report.infos) == 30
+
+
+# --- the faster paths give the same reports ---------------------------------------------
+
+def sparql_cases() -> list[Path]:
+    """The fixtures that expect a result of a SHACL-SPARQL shape."""
+    _, sparql = shacl.shape_sets(shacl.load_shapes())
+    return [folder for folder in cases()
+            if any(expand(e["sourceShape"]) in sparql for e in load_case(folder)["expected"])]
+
+
+@pytest.mark.parametrize("folder", sparql_cases(), ids=lambda p: p.name)
+def test_one_query_per_constraint_gives_the_per_focus_report(folder, monkeypatch):
+    # validate_sparql answers pyshacl's per-focus queries from one query per constraint.
+    graph = case_graph(folder, load_case(folder))
+    fast = shacl.validate(graph)
+    monkeypatch.setattr(validate_sparql, "ONE_QUERY", False)
+    slow = shacl.validate(graph)
+    assert fast.serialize("turtle") == slow.serialize("turtle"), folder.name
+    assert fast.text("en") == slow.text("en")
+
+
+def test_every_sparql_constraint_is_answered_in_one_query():
+    # If one stops qualifying (validate_sparql.one_query_equivalent), it still gives the same
+    # results, but one query per focus node: five times slower. Say why or make it qualify.
+    shapes = shacl.load_shapes()
+    prologue_ = "".join(f"PREFIX {shapes.value(d, SH.prefix)}: <{shapes.value(d, SH.namespace)}>\n"
+                        for d in shapes.objects(None, SH.declare))
+    slow = [str(c) for c, text in shapes.subject_objects(SH.select)
+            if not validate_sparql.one_query_equivalent(prologue_ + str(text))]
+    assert slow == []
+
+
+ONE_QUERY_CASES = {
+    # query (prefix ex:) -> whether rows with ?this = f are exactly its answer with $this = f
+    "SELECT $this ?v WHERE { $this ex:p ?v }": True,
+    "SELECT $this ?s WHERE { $this ex:p ?v BIND(STR($this) AS ?s) }": True,
+    "SELECT $this ?v WHERE { { $this ex:p ?v } UNION { $this ex:q ?v } }": True,
+    "SELECT $this (COUNT(*) AS ?n) WHERE { $this ex:p ?v } GROUP BY $this": True,
+    "SELECT $this ?v WHERE { $this ex:p ?v FILTER NOT EXISTS { ?v ex:q $this } }": True,
+    "SELECT $this ?v WHERE { $this ex:p ?v OPTIONAL { ?v ex:r ?z FILTER(?z != $this) } }": True,
+    "SELECT $this ?v WHERE { $this ex:p+ ?v . ?v ex:q* ?w }": True,
+    "SELECT DISTINCT $this ?v WHERE { $this ex:p ?v } ORDER BY ?v": True,
+    "SELECT ?v WHERE { $this ex:p ?v }": False,  # ?this not projected
+    "SELECT $this (COUNT(*) AS ?n) WHERE { $this ex:p ?v }": False,  # one group for all focus nodes
+    "SELECT ?v (COUNT(*) AS ?n) WHERE { $this ex:p ?v } GROUP BY ?v": False,
+    "SELECT $this ?v WHERE { ?v ex:p ?w FILTER(?w = $this) }": False,  # ?this never bound
+    "SELECT $this ?s WHERE { BIND(STR($this) AS ?s) $this ex:p ?v }": False,  # read before bound
+    "SELECT $this ?v WHERE { ?v ex:p ?w OPTIONAL { $this ex:q ?v } }": False,
+    "SELECT $this ?s WHERE { $this ex:p ?v OPTIONAL { ?v ex:q ?w BIND(STR($this) AS ?s) } }": False,
+    "SELECT $this ?v WHERE { { $this ex:p ?v } UNION { ?v ex:q ?w } }": False,
+    "SELECT $this ?v WHERE { $this ex:p* ?v }": False,  # matches a focus node in no triple
+    "SELECT $this ?v WHERE { ?v ^(ex:p?) $this }": False,
+    "SELECT $this ?v WHERE { { SELECT $this ?v WHERE { $this ex:p ?v } } }": False,
+    "SELECT $this ?v WHERE { $this ex:p ?v } LIMIT 1": False,
+    "SELECT $this ?v WHERE { GRAPH ?g { $this ex:p ?v } }": False,
+    "ASK { $this ex:p ?v }": False,
+    "SELECT $this ?v WHERE { $this ex:p ?v": False,  # unreadable
+}
+
+
+@pytest.mark.parametrize("query", sorted(ONE_QUERY_CASES))
+def test_which_queries_are_answered_in_one_query(query):
+    assert validate_sparql.one_query_equivalent("PREFIX ex: <http://example.org/>\n" + query) \
+        == ONE_QUERY_CASES[query]
+
+
+# IC-12 as the Data Cube spec writes it (and as it was): a NOT EXISTS for every pair.
+IC12_NOT_EXISTS = """
+SELECT $this ?value WHERE {
+  $this qb:dataSet ?dataset .
+  ?value qb:dataSet ?dataset .
+  FILTER(?value != $this)
+  FILTER NOT EXISTS {
+    ?dataset qb:structure/qb:component/(qb:dimension|qb:componentProperty) ?dimension .
+    ?dimension a qb:DimensionProperty .
+    $this ?dimension ?mine .
+    ?value ?dimension ?theirs .
+    FILTER(?mine != ?theirs)
+  }
+}"""
+
+# Observations that are and are not duplicates in every way != can decide.
+IC12_DATA = """
+@prefix qb: <http://purl.org/linked-data/cube#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix ex: <http://example.org/> .
+ex:d1 a qb:DimensionProperty . ex:d2 a qb:DimensionProperty . ex:d3 a qb:DimensionProperty .
+ex:dsd qb:component [ qb:dimension ex:d1 ] , [ qb:dimension ex:d2 ] , [ qb:componentProperty ex:d3 ] ,
+    [ qb:dimension ex:untyped ] , [ qb:measure ex:m ] .
+ex:ds qb:structure ex:dsd . ex:other qb:structure ex:dsd .
+ex:o1 qb:dataSet ex:ds ; ex:d1 ex:a ; ex:d2 "1"^^xsd:integer ; ex:d3 "x" ; ex:untyped 1 ; ex:m 5 .
+ex:o2 qb:dataSet ex:ds ; ex:d1 ex:a ; ex:d2 "01"^^xsd:integer ; ex:d3 "x" ; ex:untyped 2 ; ex:m 6 .
+ex:o3 qb:dataSet ex:ds ; ex:d1 ex:a .
+ex:o4 qb:dataSet ex:ds ; ex:d1 ex:a , ex:b ; ex:d2 1 .
+ex:o5 qb:dataSet ex:ds ; ex:d1 ex:a ; ex:d3 "x"@en .
+ex:o6 qb:dataSet ex:ds ; ex:d1 "a"^^ex:unknown .
+ex:o7 qb:dataSet ex:ds ; ex:d1 "b"^^ex:unknown .
+ex:o8 qb:dataSet ex:ds ; ex:d2 "NaN"^^xsd:double .
+ex:o9 qb:dataSet ex:ds ; ex:d2 "NaN"^^xsd:double .
+ex:o10 qb:dataSet ex:ds .
+ex:o11 qb:dataSet ex:other ; ex:d1 ex:a ; ex:d2 1 ; ex:d3 "x" .
+ex:o12 qb:dataSet ex:ds , ex:other ; ex:d1 ex:a ; ex:d2 1 ; ex:d3 "y" .
+_:o13 qb:dataSet ex:ds ; ex:d1 ex:c .
+_:o14 qb:dataSet ex:ds ; ex:d1 ex:c .
+"""
+
+
+def test_ic12_optional_form_answers_as_the_not_exists_form():
+    import pyoxigraph as ox
+
+    data = ox.Store()
+    data.load(IC12_DATA.encode("utf-8"), format=ox.RdfFormat.TURTLE)
+    shapes = shacl.load_shapes()
+    ours = str(shapes.value(URIRef(shacl.PREFIXES["zsh"] + "IC12-NoDuplicateObservations-sparql"), SH.select))
+    prefixes = {"qb": shacl.PREFIXES["qb"]}
+    observations = {q.subject for q in data.quads_for_pattern(None, ox.NamedNode(prefixes["qb"] + "dataSet"), None)}
+
+    def answers(query: str) -> dict:
+        # As pyshacl asks: once per focus node, $this pre-bound.
+        return {this: sorted(str(s["value"]) for s in data.query(
+            query, prefixes=prefixes, substitutions={ox.Variable("this"): this})) for this in observations}
+
+    spec = answers(IC12_NOT_EXISTS)
+    assert answers(ours) == spec
+    assert sum(map(len, spec.values())) > 10 and any(not v for v in spec.values())  # both kinds occur
+
+
+def test_validate_triples_gives_the_report_of_validate():
+    # What the build hands over (pyoxigraph triples) is validated without a copy of the graph.
+    triples = sorted(mapping.run(sources.load(DATASETS["minato-2021"]), ROOT / "mappings", BASE),
+                     key=store.sort_key)
+    budget = f"{BASE}/id/minato-2021/budget"
+    damaged = [t for t in triples if (t.subject.value, t.predicate.value) != (budget, str(ZS.roundingUnit))]
+    assert len(damaged) == len(triples) - 1
+    for data in (triples, damaged):
+        from_triples, from_graph = shacl.validate_triples(data), shacl.validate(shacl.rdflib_graph(data))
+        assert from_triples.serialize("turtle") == from_graph.serialize("turtle")
+        assert from_triples.text("ja") == from_graph.text("ja")
+    assert shacl.validate_triples(triples).conforms and not from_triples.conforms
+
+
+def test_a_process_that_validated_other_graphs_gives_a_fresh_processs_report():
+    # Nothing is carried from one graph to the next (parsed shapes, query texts, answers).
+    shacl.validate(graph_of("minato-2021"))
+    damaged_report()
+    script = ("import sys, test_shapes; "
+              "sys.stdout.buffer.write(test_shapes.shacl.validate(test_shapes.graph_of('testtown-2030'))"
+              ".serialize('turtle'))")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "src"), str(Path(__file__).parent)]))
+    fresh = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, timeout=600, check=True)
+    assert fresh.stdout == shacl.validate(graph_of("testtown-2030")).serialize("turtle")
