@@ -74,8 +74,10 @@ def _both(app, environ: dict):
     return _call(app.wsgi_app, environ), _call(app.wsgi_app.flask_wsgi, environ)
 
 
+ACCEPTS = [*sorted(COMMON_ACCEPT), None, "*/*", "application/json", "text/plain", "image/png",
+           "application/sparql-results+json;q=0.5, text/csv", "application/xml, */*;q=0.1"]
 CASES = [(method, query, accept, extra) for method in ("GET", "POST") for query in QUERIES
-         for accept in sorted(COMMON_ACCEPT) for extra in ({}, {"Accept-Encoding": "gzip, deflate"})]
+         for accept in ACCEPTS for extra in ({}, {"Accept-Encoding": "gzip, deflate"})]
 
 
 @pytest.mark.parametrize("method, query, accept, extra", CASES)
@@ -85,7 +87,7 @@ def test_the_fast_path_answers_what_flask_answers(app, method, query, accept, ex
 
 
 @pytest.mark.parametrize("method, accept, extra", [
-    ("GET", None, {}), ("GET", "text/html", {}), ("GET", "application/json", {}), ("FORM", "text/csv", {}),
+    ("GET", "text/html", {}), ("POST", "text/html,application/xhtml+xml,*/*;q=0.8", {}), ("FORM", "text/csv", {}),
     ("GET", "application/sparql-results+json", {"Content-Length": "999999999"}),
     ("POST", "application/sparql-results+json", {"Transfer-Encoding": "chunked"}),
 ])
@@ -100,7 +102,8 @@ def test_other_requests_are_left_to_flask(app, method, accept, extra):
 
 def test_plain_requests_take_the_fast_path(app):
     for method in ("GET", "POST"):
-        assert app.wsgi_app._plain(_environ(method, QUERIES[0], "application/sparql-results+json"))
+        for accept in ACCEPTS:
+            assert app.wsgi_app._plain(_environ(method, QUERIES[0], accept))
     environ = _environ("GET", QUERIES[0], "text/csv")
     environ["QUERY_STRING"] += "&format=json"
     assert not app.wsgi_app._plain(environ)

@@ -5,9 +5,9 @@ unsafe (query.inspect: updates, SERVICE, FROM naming graphs not ours),
 negotiates the format and hands a Job to the engine (zaisei.engine), which runs
 it in a worker process (or on a remote engine) under the timeout and the caps.
 
-The plainest requests (a query and an Accept header a SPARQL client sends) are
-answered by FastPath, in front of Flask, with the same functions and the same
-bytes; everything else, and every error, goes through Flask.
+The plainest requests (a query and no HTML in the Accept header) are answered by
+FastPath, in front of Flask, with the same functions and the same bytes;
+everything else, and every error, goes through Flask.
 """
 
 from __future__ import annotations
@@ -270,11 +270,12 @@ class FastPath:
     For a small query Flask's share (request context, URL matching, Response object, hooks)
     outweighed our own checks: measured ~300 us of ~400 us per request outside the engine.
     Plain means GET /sparql?query=... (that one parameter) or POST /sparql with an
-    application/sparql-query body, and an Accept header from COMMON_ACCEPT (no page, no HTML
-    error). Such a request goes through the view's own functions (_operation, _job); only the
-    200 answer is written here, with the headers the view and the hooks (_cors, web._finish,
-    gzip) give it. Anything else, and any error, is Flask's: an error met here is rendered by
-    Flask as if the view had met it (tests/test_sparql_fastpath.py compares the two paths).
+    application/sparql-query body, and no "html" in the Accept header (so _prefers_page() is
+    False: no query page). Such a request goes through the view's own functions (_operation,
+    _job: checks, negotiation); only the 200 answer is written here, with the headers the view
+    and the hooks (_cors, web._finish, gzip) give it. Anything else, and any error, is Flask's:
+    an error met here is rendered by Flask as if the view had met it (HTML error pages
+    included); tests/test_sparql_fastpath.py compares the two paths.
     """
 
     def __init__(self, app: Flask, flask_wsgi):
@@ -292,8 +293,8 @@ class FastPath:
         req = Request(environ)   # werkzeug's parsing, as under Flask (its Request subclasses this one)
         try:
             query, params = _operation(req, self.max_query_length)
-            if query is None:   # cannot happen for a plain request; the view knows what to do
-                raise ProtocolError("no query")
+            if query is None:   # no query (not plain after all; a GET, so no body was read): the view's
+                return self.flask_wsgi(environ, start_response)
             answer = self.app.extensions["zaisei.sparql"].run(_job(self.app, req, query, params))
         except Exception as exc:  # noqa: BLE001 - Flask answers it, as it would have from the view
             return self._through_flask(environ, start_response, exc)
@@ -301,7 +302,7 @@ class FastPath:
 
     def _plain(self, environ) -> bool:
         """True for a request this path answers exactly as the view would (see the class)."""
-        if environ.get("PATH_INFO") != "/sparql" or environ.get("HTTP_ACCEPT") not in COMMON_ACCEPT:
+        if environ.get("PATH_INFO") != "/sparql" or "html" in environ.get("HTTP_ACCEPT", ""):
             return False
         length = environ.get("CONTENT_LENGTH") or "0"
         # _refuse_large_bodies (before_request) is Flask's, as is any body of unknown length.
