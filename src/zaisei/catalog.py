@@ -27,9 +27,9 @@ from importlib import resources
 from pathlib import Path
 
 from .iris import ONTOLOGY, document_path, download, mint, source_text, sparql_endpoint
-from .render import PREFIXES, render
+from .render import PREFIXES, render, render_sorted
 from .metadata import Entry, dataset_entries, fill, pair
-from .store import TripleSet, expand, text_literal, typed_literal
+from .store import TripleSet, expand, sort_key, text_literal, typed_literal
 from .void import void_triples
 
 # Prefixes of the catalog files: the project's, plus the vocabularies only the
@@ -447,6 +447,7 @@ def write(results, folders, target, project, union=None, sums=None) -> None:
     """
     target = Path(target)
     dcat, void = catalog_triples(results, folders, target, project.base, union, sums)
-    (target / "catalog.ttl").write_bytes(render(dcat, "turtle", CATALOG_PREFIXES))
-    (target / "catalog.jsonld").write_bytes(render(dcat, "jsonld", CATALOG_PREFIXES))
+    dcat = sorted(dcat, key=sort_key)  # once for both syntaxes
+    (target / "catalog.ttl").write_bytes(render_sorted(dcat, "turtle", CATALOG_PREFIXES))
+    (target / "catalog.jsonld").write_bytes(render_sorted(dcat, "jsonld", CATALOG_PREFIXES))
     (target / "void.ttl").write_bytes(render(void, "turtle", PREFIXES))

@@ -8,6 +8,7 @@ merges them for the union; the catalog then only reads the numbers (Counts).
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,9 +30,13 @@ def _text(value: str, lang: str):
     return text_literal(value, lang)
 
 
+_LONGEST_FIRST = sorted(PREFIXES.items(), key=lambda p: -len(p[1]))
+
+
+@functools.cache
 def _name(iri: str) -> str:
     """A readable, IRI-safe name of a class or property: qb-DataSet, dcterms-title."""
-    for prefix, namespace in sorted(PREFIXES.items(), key=lambda p: -len(p[1])):
+    for prefix, namespace in _LONGEST_FIRST:
         if iri.startswith(namespace) and len(iri) > len(namespace):
             return quote(f"{prefix}-{iri[len(namespace):]}", safe="")
     return quote(iri, safe="")
