@@ -249,11 +249,11 @@ def test_jsonld_text_is_what_json_dumps_gives(published):
 def test_validation_graph_is_the_parsed_ntriples(published):
     """The data graph handed to pyshacl, built term by term, is the one rdflib's parser built."""
     from zaisei.store import sort_key
-    from zaisei.workers import _rdflib_graph
+    from zaisei.validate import rdflib_graph
 
     dump = gzip.decompress((published / "minato-2021" / "minato-2021.nt.gz").read_bytes())
     ordered = sorted(parse(dump, "ntriples"), key=sort_key)
-    parsed, built = list(rdflib.Graph().parse(data=dump, format="nt")), list(_rdflib_graph(ordered))
+    parsed, built = list(rdflib.Graph().parse(data=dump, format="nt")), list(rdflib_graph(ordered))
     assert parsed == built  # the same triples in the same order
     for a, b in zip(parsed, built):
         for x, y in zip(a, b):

@@ -32,7 +32,6 @@ from .store import GraphStore, parse, quad, sort_key
 
 ROOT = project_root()
 DATASET_FORMATS = ("turtle", "jsonld", "rdfxml")
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
 class BuildError(Exception):
@@ -113,41 +112,9 @@ def check_dataset(folder: Path, project: Project, progress=None) -> DatasetResul
 def _validate(ordered: list, project: Project):
     from . import validate  # pyshacl is slow to import; only the build needs it
 
-    return validate.validate(_rdflib_graph(ordered), project.shapes, project.ontology)
-
-
-def _rdflib_graph(ordered: list):
-    """The triples (in sort_key order) as an rdflib graph, for pyshacl.
-
-    Built term by term: parsing their N-Triples with rdflib's pure-Python
-    parser took a fifth of the validation. The terms and their order are the
-    parser's (a literal keeps rdflib's lexical form, xsd:string and language
-    tags carry no datatype), so pyshacl sees the very same graph.
-    """
-    import rdflib
-
-    graph, terms = rdflib.Graph(), _RdflibTerms()
-    graph.addN((terms[t.subject], terms[t.predicate], terms[t.object], graph) for t in ordered)
-    return graph
-
-
-class _RdflibTerms(dict):
-    """pyoxigraph term -> rdflib term, each converted once (a blank node: one fresh BNode per label)."""
-
-    def __missing__(self, term):
-        import rdflib
-
-        kind = type(term).__name__
-        if kind == "NamedNode":
-            converted = rdflib.URIRef(term.value)
-        elif kind == "BlankNode":
-            converted = rdflib.BNode()
-        else:
-            language = term.language or None
-            plain = language or term.datatype.value == _XSD_STRING
-            converted = rdflib.Literal(term.value, language, None if plain else rdflib.URIRef(term.datatype.value))
-        self[term] = converted
-        return converted
+    # validate_triples builds the rdflib graph term by term (rdflib's N-Triples
+    # parser took a fifth of the validation) and validates it without a copy.
+    return validate.validate_triples(ordered, project.shapes, project.ontology)
 
 
 def _report_turtle(validation, base: str) -> bytes:
