@@ -13,8 +13,16 @@ from werkzeug.test import EnvironBuilder
 from test_sparql_support import tiny_output
 from zaisei.engine import QueryTimeout
 from zaisei.engine import solutions_json as engine_json
-from zaisei.query import (FORMS, UPDATE_KEYWORDS, Inspection, QueryRefused, inspect, load_output, tokens,
-                          unescape_codepoints)
+from zaisei.query import (
+    FORMS,
+    UPDATE_KEYWORDS,
+    Inspection,
+    QueryRefused,
+    inspect,
+    load_output,
+    tokens,
+    unescape_codepoints,
+)
 from zaisei.store import solutions_json as store_json
 from zaisei.web import create_app
 from zaisei.web.sparql import COMMON_ACCEPT, FastPath
@@ -141,9 +149,9 @@ def test_the_hooks_the_fast_path_reproduces_are_the_only_ones(app):
 # --- query.inspect: the cache and the pre-check change no answer ------------------------------
 
 
-def _reference(query: str, own_graphs: set[str]) -> Inspection:
+def _reference(text: str, own_graphs: set[str]) -> Inspection:
     """inspect() as it was before the cache and the pre-check: every token looked at."""
-    toks = tokens(unescape_codepoints(query))
+    toks = tokens(unescape_codepoints(text))
     form, has_dataset = None, False
     for index, token in enumerate(toks):
         if token.kind != "word" or token.text[0] in "?$" or ":" in token.text:
@@ -199,7 +207,8 @@ def test_refusals_are_not_cached_away():
 
 # --- the workers' SPARQL JSON: the bytes store.solutions_json writes --------------------------
 
-ODD = ('<http://example.org/s> <http://example.org/p> "日本語 \\"quoted\\" back\\\\slash \\t\\n\\r \\u0001 \\u2028 😀"@ja .\n'
+ODD = ('<http://example.org/s> <http://example.org/p> '
+       '"日本語 \\"quoted\\" back\\\\slash \\t\\n\\r \\u0001 \\u2028 😀"@ja .\n'
        '<http://example.org/s> <http://example.org/p> "1.50"^^<http://www.w3.org/2001/XMLSchema#decimal> .\n'
        '<http://example.org/s> <http://example.org/p> "plain" .\n'
        '<http://example.org/s> <http://example.org/p> "typed"^^<http://example.org/type> .\n'
