@@ -1,4 +1,4 @@
-"""The fast path (web/sparql.FastPath) answers exactly what Flask answers, and the inspection
+"""The fast path (web/fastpath.FastPath) answers exactly what Flask answers, and the inspection
 cache and pre-check of query.inspect refuse exactly what the full tokenizer refuses."""
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from zaisei.query import (
 )
 from zaisei.store import solutions_json as store_json
 from zaisei.web import create_app
-from zaisei.web.sparql import COMMON_ACCEPT, FastPath
+from zaisei.web.fastpath import FastPath
+from zaisei.web.sparql import COMMON_ACCEPT
 
 GRAPH = "http://example.org/graph/a"
 DATA = "".join(f'<http://example.org/s{n}> <http://example.org/p> "値 {n}"@ja .\n'

@@ -14,7 +14,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..publication import Publication
 from ..settings import DEFAULTS
-from . import datasets, errors, resources, sparql
+from . import datasets, errors, fastpath, resources, sparql
 from .encoding import gzip_response
 
 SECURITY_HEADERS = {
@@ -41,7 +41,7 @@ def create_app(output: str | Path | None = None, **settings) -> Flask:
     app.after_request(_finish)
     # In front of Flask: plain SPARQL requests skip its per-request machinery (and so these
     # two hooks, whose effect it reproduces; tests/test_sparql_fastpath.py holds it to that).
-    app.wsgi_app = sparql.FastPath(app, app.wsgi_app)
+    app.wsgi_app = fastpath.FastPath(app, app.wsgi_app)
     return app
 
 
