@@ -1,8 +1,8 @@
 """Hostile queries (issue 8, item 2) against `zaisei serve --query-timeout 2` on loopback.
 
 One attacker sends, one after the other, the queries that take public endpoints down; each
-must be stopped by the timeout (504 with the limit in the message; the memory hog may die
-of its memory limit first, 503) while a second client keeps getting answers, and the server
+must be stopped by the timeout (504 with the limit in the message; those that hold their rows
+in memory may die of the memory limit first, 503) while a second client keeps getting answers, and the server
 with its engine processes stays under a stated memory cap. The figures (the companion's
 p50/p99 during the attack, the peak memory) go to test-artifacts/reliability/attack.json
 and docs/reliability.md.
@@ -48,6 +48,10 @@ HOSTILE = {
     "grouped cartesian product": "SELECT ?c ?f (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f } GROUP BY ?c ?f",
     "memory hog": _memory_hog(),
 }
+# These hold their rows in memory (a sort, a big literal), so they may reach the workers'
+# memory cap (503) before the timeout (504): which comes first depends on the machine's speed
+# and the size of the store (the sort over 7,356² rows reached 1 GiB in 1.55 s in CI).
+MATERIALISING = ("sorted cartesian product", "memory hog")
 LIGHT = ["/sparql?" + urllib.parse.urlencode({"query": "SELECT ?s WHERE { ?s a <https://w3id.org/zaisei/def/Account> } "
                                                         "ORDER BY ?s LIMIT 5"}),
          "/sparql?" + urllib.parse.urlencode({"query": "ASK { ?s ?p ?o }"}),
@@ -118,8 +122,9 @@ def test_hostile_queries_are_stopped_while_another_client_is_answered(server):
                    "peak_pss_mib": round(trace.peak_pss() / MiB), "cap_mib": round(cap / MiB),
                    "processes_idle": processes}})
     for name, result in results.items():
-        if name == "memory hog":
+        if name in MATERIALISING:
             assert result["status"] in (503, 504), result
+            assert result["seconds"] < TIMEOUT + 3, (name, result)
         else:
             assert result["status"] == 504 and f"stopped after {TIMEOUT:g} s" in result["message"], (name, result)
             assert TIMEOUT * 0.95 <= result["seconds"] < TIMEOUT + 3, (name, result)
