@@ -15,6 +15,8 @@ SOURCES = ROOT / "sources"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SHARED = ROOT.parent / "shared"
 IN_CI = os.environ.get("CI") == "true"
+if str(ROOT) not in sys.path:  # benchmarks/ is a top-level folder, not an installed package
+    sys.path.insert(0, str(ROOT))
 
 
 def need_tool(name: str) -> str:

@@ -31,12 +31,10 @@ from conftest import ROOT, SOURCES, run_cli
 from zaisei.build import (BuildError, Project, build, check_dataset, derived_union_parts, union_parts,
                           write_dataset)
 
-if str(ROOT) not in sys.path:  # benchmarks/ is a top-level folder, not an installed package
-    sys.path.insert(0, str(ROOT))
-from benchmarks import engines, report  # noqa: E402
-from benchmarks.generate import SIZES, check_digit, dataset, generate, municipalities  # noqa: E402
-from benchmarks.measure import tree  # noqa: E402
-from benchmarks.queries import mix  # noqa: E402
+from benchmarks import engines, report
+from benchmarks.generate import SIZES, check_digit, dataset, generate, municipalities
+from benchmarks.measure import tree
+from benchmarks.queries import mix
 
 SMALLEST = min(SIZES, key=lambda name: SIZES[name][0] * SIZES[name][1])
 

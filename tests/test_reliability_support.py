@@ -31,6 +31,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchmarks.measure import tree   # pid and its descendants, from /proc
+
 from conftest import ROOT, free_port
 
 MiB = 2**20
@@ -146,26 +148,6 @@ class Served:
 
 
 # --- memory, from /proc ------------------------------------------------------------------
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            found += [int(c) for c in (task / "children").read_text().split()]
-        except OSError:
-            pass
-    return found
-
-
-def tree(pid: int) -> list[int]:
-    """pid and all its descendants."""
-    pids, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        pids.append(current)
-        todo += _children(current)
-    return pids
 
 
 def alive(pid: int) -> bool:
