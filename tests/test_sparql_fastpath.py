@@ -13,6 +13,7 @@ from werkzeug.test import EnvironBuilder
 from test_sparql_support import tiny_output
 from zaisei.engine import QueryTimeout
 from zaisei.engine import solutions_json as engine_json
+from zaisei.safety import check_nesting, keyword
 from zaisei.query import (
     FORMS,
     UPDATE_KEYWORDS,
@@ -151,24 +152,25 @@ def test_the_hooks_the_fast_path_reproduces_are_the_only_ones(app):
 
 
 def _reference(text: str, own_graphs: set[str]) -> Inspection:
-    """inspect() as it was before the cache and the pre-check: every token looked at."""
+    """inspect() without the cache and the pre-check: every token looked at, the nesting counted."""
     toks = tokens(unescape_codepoints(text))
+    check_nesting([(t.kind, t.text) for t in toks])
     form, has_dataset = None, False
     for index, token in enumerate(toks):
-        if token.kind != "word" or token.text[0] in "?$" or ":" in token.text:
+        word = keyword(token.kind, token.text)
+        if word is None:
             continue
-        keyword = token.text.upper()
-        if keyword in UPDATE_KEYWORDS and not (index + 1 < len(toks) and toks[index + 1].text == "("):
-            raise QueryRefused(keyword)
-        if keyword == "SERVICE":
-            raise QueryRefused(keyword)
-        if keyword == "FROM":
-            target = next((t for t in toks[index + 1: index + 3] if t.kind == "iri"), None)
-            if target is None or target.text[1:-1] not in own_graphs:
-                raise QueryRefused(keyword)
+        if word in UPDATE_KEYWORDS or word == "SERVICE":
+            raise QueryRefused(word)
+        if word == "FROM":
+            following = toks[index + 1: index + 3] if token.kind == "word" else []
+            target = next((t for t in following if t.kind == "iri"), None)
+            if target is None or (following[0].kind != "iri" and following[0].text.upper() != "NAMED") \
+                    or target.text[1:-1] not in own_graphs:
+                raise QueryRefused(word)
             has_dataset = True
-        if form is None and keyword in FORMS:
-            form = keyword
+        elif form is None and word in FORMS:
+            form = word
     return Inspection(form, has_dataset)
 
 

@@ -77,9 +77,11 @@ class LiveServer:
     def __init__(self, output: Path, **settings):
         from zaisei.web import create_app
 
-        self.app = create_app(output, **settings)
-        self.server = waitress.create_server(self.app, host="127.0.0.1", port=0, threads=8)
+        # The server first (its port is the app's public URL), then the app it serves.
+        self.server = waitress.create_server(lambda environ, respond: self.app(environ, respond), host="127.0.0.1",
+                                             port=0, threads=8)
         self.url = f"http://127.0.0.1:{self.server.effective_port}"
+        self.app = create_app(output, **{"public_url": self.url, **settings})
         self.endpoint = self.url + "/sparql"
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()

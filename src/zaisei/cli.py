@@ -183,20 +183,16 @@ def _server_options(command):
 @main.command()
 @_server_options
 def serve(**settings):
-    """Serve the published output: Linked Data pages, downloads and SPARQL (waitress)."""
-    import waitress
-
+    """Serve the published output: Linked Data pages, downloads and SPARQL (granian)."""
     from .publication import PublicationError
-    from .web import create_app
+    from .server import ServeError, serve as run_server
 
     try:
-        app = create_app(**settings)
-    except PublicationError as exc:
+        run_server(settings, started=lambda url: click.echo(f"serving {settings['output']}/ at {url}/ "
+                                                            f"(Ctrl-C to stop)"))
+    except (ServeError, PublicationError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
-    host, port, output = settings["host"], settings["port"], settings["output"]
-    click.echo(f"serving {output}/ at http://{host}:{port}/ (Ctrl-C to stop)")
-    waitress.serve(app, host=host, port=port, threads=settings["threads"], ident="zaisei", _quiet=True)
 
 
 # --- publish: the build into a SPARQL 1.1 Graph Store (remote mode) -------------------------

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .integrity import SUMS, Integrity, parse_sums
 from .iris import ONTOLOGY, mint
 from .snapshot import SnapshotError, open_snapshot
 from .snapshot import path_for as snapshot_path
@@ -62,7 +63,8 @@ class Publication:
                 or not isinstance(self.manifest.get("datasets"), dict):
             raise PublicationError(f'{manifest}: corrupt (not a build manifest: no "base" and "datasets")')
         # Every file loaded here must be the one the build wrote (SHA256SUMS, when there is one).
-        self.sums = self._sums()
+        self.sums, sums_digest = self._sums()
+        self.integrity = Integrity(self.output, self.sums, sums_digest)
         self._verify(manifest, data)
         self.base = self.manifest["base"].rstrip("/")
         self.version = self._version()
@@ -116,15 +118,33 @@ class Publication:
         if not len(store) and any(isinstance(d, dict) and d.get("triples") for d in self.manifest["datasets"].values()):
             raise PublicationError(f"{dump}: corrupt (no quads, but build.json lists datasets with triples)")
 
-    def _sums(self) -> dict[str, str]:
-        """{relative path: SHA-256} from output/SHA256SUMS; empty when there is none."""
+    def _sums(self) -> tuple[dict[str, str], str | None]:
+        """({relative path: SHA-256} from output/SHA256SUMS, the file's own SHA-256); ({}, None) without one."""
         try:
-            lines = (self.output / "SHA256SUMS").read_text(encoding="utf-8").splitlines()
+            data = (self.output / SUMS).read_bytes()
+            return parse_sums(data.decode("utf-8")), hashlib.sha256(data).hexdigest()
         except FileNotFoundError:
-            return {}
+            return {}, None
         except (OSError, ValueError) as exc:
-            raise PublicationError(f"{self.output / 'SHA256SUMS'}: corrupt ({exc})") from exc
-        return {name: digest for digest, _, name in (line.partition("  ") for line in lines) if name}
+            raise PublicationError(f"{self.output / SUMS}: corrupt ({exc})") from exc
+
+    def read(self, name: str) -> bytes:
+        """A published file's bytes, checked against SHA256SUMS first (PublicationError if it
+        no longer matches, is gone or unreadable): what pages show is what was published."""
+        problem = self.integrity.problem(name)
+        if problem:
+            raise PublicationError(problem)
+        try:
+            return (self.output / name).read_bytes()
+        except OSError as exc:
+            raise PublicationError(f"{self.output / name}: unreadable ({exc})") from exc
+
+    def text(self, name: str) -> str:
+        """read() decoded as UTF-8 (PublicationError if it is not)."""
+        try:
+            return self.read(name).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise PublicationError(f"{self.output / name}: corrupt (not UTF-8: {exc})") from exc
 
     def _verify(self, path: Path, data: bytes | None = None) -> None:
         """A file the server loads must exist and have the checksum the build recorded for it."""

@@ -23,10 +23,29 @@ SETTINGS = (
     Setting("output", "output", "Folder the build publishes to and the server reads."),
     Setting("host", "127.0.0.1", "Address the server listens on."),
     Setting("port", 8080, "Port the server listens on."),
+    Setting("public_url", None, "The URL people and programs reach this server by (behind a proxy: the "
+            "proxy's); every absolute URL the server writes starts with it, never with a request's Host "
+            "header. Default: http://HOST:PORT.", metavar="URL"),
     Setting("query_timeout", 10.0, "Seconds a SPARQL query may run before it is stopped."),
     Setting("max_results", 10000, "Most result rows the endpoint returns; more is reported, never cut silently."),
     Setting("max_query_length", 20000, "Longest SPARQL query accepted, in characters."),
-    Setting("threads", 8, "Worker threads of the WSGI server."),
+    Setting("max_answer_mb", 32, "Largest SPARQL answer, in MiB (before compression); a larger one is "
+            "refused with a message naming the limit, never cut."),
+    Setting("threads", 8, "Threads that answer requests (SPARQL queries get `sparql_queue` more of their own)."),
+    Setting("client_queries", 0, "SPARQL queries one client may have running at once (0: half the query "
+            "workers, at least 1); its others wait their turn, and the wait counts against the timeout."),
+    Setting("sparql_queue", 64, "SPARQL queries that may be running or waiting at once (one client at most "
+            "half of them); past it 503 (429 past a client's half). Each holds a thread of its own, beside "
+            "the `threads` that serve everything else."),
+    Setting("trusted_proxies", None, "Comma-separated addresses of reverse proxies whose X-Forwarded-For "
+            "names the client (for the per-client limit); no other peer's header is believed.",
+            metavar="ADDRESSES"),
+    Setting("header_timeout", 10.0, "Seconds a client may take to send a request's headers, counted from "
+            "its first byte; a connection that sends nothing is closed after as long."),
+    Setting("send_timeout", 30.0, "Seconds an answer may wait for a client that reads nothing before the "
+            "connection is dropped (slow readers)."),
+    Setting("max_connections", 1000, "Open client connections at most; past it the longest-idle ones "
+            "are closed."),
     Setting("sparql_workers", 0, "Query worker processes (0: between 2 and 4, by cores); a timed-out "
             "query's worker is killed and replaced, which is what really stops the work."),
     Setting("query_memory_mb", 1024, "Memory one query worker may use beyond the shared store, in MiB."),

@@ -45,6 +45,10 @@ class Job:
     union: bool = True
     max_results: int = 10000
     base: str | None = None   # the service-defined base IRI for relative IRIs: the endpoint's URL
+    max_bytes: int = 32 * 2**20   # the largest answer body (before compression)
+    gzip_from: int | None = None  # gzip answers of at least this many bytes (None: the client takes no gzip)
+    client: str = "local"          # who asks (per-client limits, fair queueing)
+    deadline: float | None = None  # time.monotonic() by which the answer is due (None: timeout from now)
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,7 @@ class Answer:
     format: str    # json, xml, csv, tsv, turtle, jsonld, ntriples, rdfxml
     body: bytes
     rows: int
+    encoding: str | None = None   # "gzip" when the body is compressed
 
 
 def syntax_message(message: str) -> str:
@@ -63,6 +68,15 @@ def syntax_message(message: str) -> str:
         line, _, column = position.partition(":")
         return f"SPARQL syntax error at line {line}, column {column}: {rest}"
     return f"SPARQL syntax error: {message}"
+
+
+class TooManyQueries(QueryError):
+    """The client already has as many queries running or waiting as it may (429)."""
+
+
+def too_large(size: int, limit: int) -> QueryError:
+    return QueryError(f"the answer is {size / 2**20:.1f} MiB, more than the {limit / 2**20:g} MiB this endpoint "
+                      f"returns; select fewer or shorter values, or add LIMIT", status=400)
 
 
 def too_many(limit: int) -> QueryError:
@@ -78,9 +92,12 @@ def execute(store, job: Job) -> Answer:
     except StoreError as exc:
         raise QueryError(syntax_message(str(exc))) from exc
     try:
-        return _serialise(result, job)
+        answer = _serialise(result, job)
     except (StoreError, SyntaxError, ValueError, OSError) as exc:
         raise QueryError(f"the query failed while running: {exc}", status=500) from exc
+    if len(answer.body) > job.max_bytes:
+        raise too_large(len(answer.body), job.max_bytes)
+    return answer
 
 
 def _serialise(result, job: Job) -> Answer:
@@ -89,7 +106,7 @@ def _serialise(result, job: Job) -> Answer:
     if kind == "boolean":
         return Answer(kind, fmt, boolean_results(result, fmt), 1)
     if kind == "solutions":
-        body, rows = solutions_json(result, job.max_results)
+        body, rows = solutions_json(result, job.max_results, job.max_bytes)
         if rows > job.max_results:
             raise too_many(job.max_results)
         return Answer(kind, fmt, convert_results(body, "json", fmt), rows)
@@ -108,12 +125,18 @@ def _serialise(result, job: Job) -> Answer:
 _string = json.encoder.encode_basestring
 
 
-def solutions_json(solutions, limit: int) -> tuple[bytes, int]:
-    """At most limit + 1 rows of a SELECT as SPARQL JSON, and the row count (rows pulled one by one)."""
+def solutions_json(solutions, limit: int, max_bytes: int | None = None) -> tuple[bytes, int]:
+    """At most limit + 1 rows of a SELECT as SPARQL JSON, and the row count (rows pulled one by one);
+    too_large() as soon as the rows pass max_bytes characters (a character is at least a byte)."""
     names = [v.value for v in solutions.variables]
     keys = [_string(name) + ":" for name in names]
-    rows = ["{" + ",".join([key + _json_term(term) for key, term in zip(keys, solution) if term is not None]) + "}"
-            for solution in islice(solutions, limit + 1)]
+    rows, size = [], 0
+    for solution in islice(solutions, limit + 1):
+        row = "{" + ",".join([key + _json_term(term) for key, term in zip(keys, solution) if term is not None]) + "}"
+        size += len(row)
+        if max_bytes is not None and size > max_bytes:
+            raise too_large(size, max_bytes)
+        rows.append(row)
     head = ",".join(_string(name) for name in names)
     text = '{"head":{"vars":[' + head + ']},"results":{"bindings":[' + ",".join(rows) + "]}}"
     return text.encode("utf-8"), len(rows)
@@ -147,4 +170,4 @@ from .pool import LocalEngine  # noqa: E402 - the engines build on the definitio
 from .remote import RemoteEngine, publish  # noqa: E402
 
 __all__ = ["Answer", "EngineFailure", "Job", "LocalEngine", "Overloaded", "QueryTimeout", "RemoteEngine",
-           "execute", "publish"]
+           "TooManyQueries", "execute", "publish"]

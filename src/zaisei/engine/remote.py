@@ -13,7 +13,8 @@ from ..publication import Publication, PublicationError
 from ..query import QueryError
 from ..render import render
 from ..store import StoreError, convert_results, count_results, parse
-from . import Answer, EngineFailure, Job, QueryTimeout, acceptable, too_many
+from . import Answer, EngineFailure, Job, Overloaded, QueryTimeout, acceptable, too_large, too_many
+from .admission import Admission, FairQueue
 
 ABSENT_GRAPH = "urn:x-zaisei:absent-graph"   # stands for graph IRIs we do not hold: empty, never fetched
 _REMOTE_ACCEPT = "application/sparql-results+json, application/n-triples;q=0.9"
@@ -27,8 +28,14 @@ class RemoteEngine:
     default is. Answers are re-serialised here, so the client gets the same formats.
     """
 
-    def __init__(self, url: str, graphs: list[str], timeout: float = 10.0, max_bytes: int = 64 * 2**20):
-        self.url, self.graphs, self.timeout, self.max_bytes = url, list(graphs), timeout, max_bytes
+    def __init__(self, url: str, graphs: list[str], timeout: float = 10.0, slots: int = 4, per_client: int = 2,
+                 queue_size: int = 64):
+        self.url, self.graphs, self.timeout = url, list(graphs), timeout
+        self.admission = Admission(max(1, queue_size // 2), queue_size)
+        # Queries in flight to the engine at once, handed out fairly as the local workers are.
+        self.slots = FairQueue(per_client)
+        for slot in range(slots):
+            self.slots.put(slot)
 
     def _dataset(self, job: Job) -> list[tuple[str, str]]:
         if job.default_graphs is None and job.named_graphs is None:
@@ -41,15 +48,28 @@ class RemoteEngine:
 
     def run(self, job: Job) -> Answer:
         """Send the job, read the answer within the deadline, then cap and re-serialise it."""
+        deadline = job.deadline or time.monotonic() + self.timeout
+        with self.admission.admit(job.client):
+            try:
+                slot = self.slots.get(job.client, deadline)
+            except TimeoutError:
+                raise Overloaded(f"every connection to the SPARQL engine stayed busy for the {self.timeout:g} s "
+                                 f"a query may take; try again shortly", status=503) from None
+            try:
+                return self._run(job, deadline)
+            finally:
+                self.slots.put(slot)
+                self.slots.done(job.client)
+
+    def _run(self, job: Job, deadline: float) -> Answer:
         # The protocol has no base parameter: a leading BASE does it (a later BASE in the query wins).
         query = f"BASE <{job.base}>\n{job.query}" if job.base else job.query
         body = urllib.parse.urlencode([("query", query)] + self._dataset(job)).encode()
         request = urllib.request.Request(self.url, data=body, method="POST", headers={
             "Content-Type": "application/x-www-form-urlencoded", "Accept": _REMOTE_ACCEPT})
-        deadline = time.monotonic() + self.timeout
         try:
-            with _OPENER.open(request, timeout=self.timeout) as response:
-                data, media = _read_capped(response, deadline, self.max_bytes), response.headers.get_content_type()
+            with _OPENER.open(request, timeout=max(0.001, deadline - time.monotonic())) as response:
+                data, media = _read_capped(response, deadline, job.max_bytes), response.headers.get_content_type()
         except urllib.error.HTTPError as exc:
             with exc:  # it holds the connection until closed
                 message = exc.read(65536).decode("utf-8", "replace").strip() or exc.reason
@@ -78,6 +98,9 @@ class RemoteEngine:
         except StoreError as exc:
             raise EngineFailure(f"the SPARQL engine's answer ({media}) is unreadable: {exc}", status=502) from None
 
+    def status(self) -> dict:
+        return {"engine": self.url, **self.admission.load()}
+
     def close(self) -> None:
         """Nothing to stop: one connection per query."""
 
@@ -97,7 +120,7 @@ def _read_capped(response, deadline: float, max_bytes: int) -> bytes:
     while chunk := response.read(1 << 16):
         total += len(chunk)
         if total > max_bytes:
-            raise QueryError(f"the answer is larger than {max_bytes >> 20} MiB; add LIMIT", status=400)
+            raise too_large(total, max_bytes)
         if time.monotonic() > deadline:
             raise TimeoutError
         chunks.append(chunk)

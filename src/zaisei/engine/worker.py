@@ -1,15 +1,18 @@
 """The engine's processes: the zygote (`python -m zaisei.engine`) and its forked workers.
 
-The zygote loads the store once and stays single-threaded, so fork() is safe;
-each worker reads jobs from one pipe and writes answers to another until the
-server closes its pipe, or dies with the zygote (PR_SET_PDEATHSIG). The server
-side of the pipes is engine/pool.py.
+The zygote takes itself off the network (engine/sandbox.py: its workers inherit
+that), loads the store once and stays single-threaded, so fork() is safe; each
+worker reads jobs from one pipe and writes answers to another until the server
+closes its pipe, or dies with the zygote (PR_SET_PDEATHSIG). The zygote reaps
+its workers and reports each death with its wait status on a second socket, so
+the server can say why a worker died. The server side is engine/pool.py.
 """
 
 from __future__ import annotations
 
 import ctypes
 import fcntl
+import gzip
 import os
 import pickle
 import resource
@@ -23,10 +26,14 @@ from pathlib import Path
 from ..query import QueryError, load_output
 from ..store import GraphStore
 from . import KINDS, Answer, execute
+from .sandbox import confine
 
 _LIBC = ctypes.CDLL(None)
-REPLY = struct.Struct("!HBQQ")  # status, kind, rows, body length
+REPLY = struct.Struct("!HBBQQ")  # status, kind, flags, rows, body length
 JOB = struct.Struct("!I")
+DEATH = struct.Struct("!qi")     # pid, wait status (os.waitpid's)
+EXITING, GZIPPED = 1, 2          # reply flags: the worker exits after this answer; the body is gzip
+EXIT_MEMORY = 3                  # a worker's exit code after a MemoryError
 
 
 # --- framing: two pipes per worker (a pipe round trip measured ~9 us, a socketpair's ~75 us) ---
@@ -56,10 +63,12 @@ def write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
-def _send_answer(fd: int, status: int, answer: Answer | None, message: str = "") -> None:
+def _send_answer(fd: int, status: int, answer: Answer | None, message: str = "", flags: int = 0) -> None:
     body = answer.body if answer else message.encode("utf-8")
     kind = KINDS.index(answer.kind) if answer else 0
-    write_all(fd, REPLY.pack(status, kind, answer.rows if answer else 0, len(body)) + body)
+    if answer and answer.encoding == "gzip":
+        flags |= GZIPPED
+    write_all(fd, REPLY.pack(status, kind, flags, answer.rows if answer else 0, len(body)) + body)
 
 
 # --- the worker and the zygote (separate processes) ----------------------------------
@@ -70,6 +79,7 @@ def _worker(jobs: int, answers: int, store, zygote: int, memory_mb: int) -> None
     ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die with the zygote
     if os.getppid() != zygote:
         os._exit(0)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     if isinstance(store, Path):
         # Opened here, after the fork: a RocksDB handle must not cross a fork.
         store = GraphStore(store, read_only=True)
@@ -84,15 +94,28 @@ def _worker(jobs: int, answers: int, store, zygote: int, memory_mb: int) -> None
             job = pickle.loads(read_exactly(jobs, size, None))
         except (EOFError, OSError):
             os._exit(0)
-        try:
-            _send_answer(answers, 200, execute(store, job))
-        except QueryError as exc:
-            _send_answer(answers, exc.status, None, str(exc))
-        except MemoryError:
-            _send_answer(answers, 503, None, f"the query needed more than {memory_mb} MiB of memory and was stopped")
-            os._exit(1)
-        except Exception as exc:  # noqa: BLE001 - the worker must answer, whatever happened
-            _send_answer(answers, 500, None, f"the query failed: {type(exc).__name__}: {exc}")
+        _answer(job, store, answers, memory_mb)
+
+
+def _answer(job, store, answers: int, memory_mb: int) -> None:
+    try:
+        _send_answer(answers, 200, _encoded(execute(store, job), job))
+    except QueryError as exc:
+        _send_answer(answers, exc.status, None, str(exc))
+    except MemoryError:
+        _send_answer(answers, 503, None, f"the query needed more than {memory_mb} MiB of memory and was stopped",
+                     flags=EXITING)
+        os._exit(EXIT_MEMORY)
+    except Exception as exc:  # noqa: BLE001 - the worker must answer, whatever happened
+        _send_answer(answers, 500, None, f"the query failed: {type(exc).__name__}: {exc}")
+
+
+def _encoded(answer: Answer, job) -> Answer:
+    """gzip here, inside the query's time limit, when the client takes it (job.gzip_from bytes)."""
+    if job.gzip_from is None or len(answer.body) < job.gzip_from:
+        return answer
+    body = gzip.compress(answer.body, compresslevel=6, mtime=0)
+    return Answer(answer.kind, answer.format, body, answer.rows, "gzip")
 
 
 def pipe() -> tuple[int, int]:
@@ -104,36 +127,58 @@ def pipe() -> tuple[int, int]:
     return read, write
 
 
-def zygote(output: str, control_fd: int, memory_mb: int, snapshot: str = "") -> None:
-    """Load the store once, then fork a worker per byte received on the control socket.
+def zygote(output: str, control_fd: int, reports_fd: int, memory_mb: int, snapshot: str = "") -> None:
+    """Load the store once, then fork a worker per b"F" received on the control socket.
 
+    Answers b"R" + how the process is kept off the network when ready, b"E" + why not on failure.
     With a snapshot (a persisted store), workers open it themselves and the zygote is
     ready at once; b"L" then loads the in-memory copy (faster aggregates), answered by
     b"M" when later workers share it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the server's to handle
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps killed workers
-    control = socket.socket(fileno=control_fd)
+    control, reports = socket.socket(fileno=control_fd), socket.socket(fileno=reports_fd)
+    reports.setblocking(False)
+    signal.signal(signal.SIGCHLD, lambda *_: _reap(reports))
+    sandbox = confine()
     if snapshot and not Path(snapshot).is_dir():
         control.sendall(f"E{snapshot}: the persisted store is missing".encode())
         os._exit(2)
     store = Path(snapshot) if snapshot else _load(output, control)
-    control.sendall(b"R")
+    control.sendall(b"R" + sandbox.encode())
     while command := control.recv(1):
         if command == b"L":
             store = _load(output, control)
             control.sendall(b"M")
             continue
-        (job_read, job_write), (answer_read, answer_write) = pipe(), pipe()
-        pid = os.fork()
-        if pid == 0:
-            for fd in (control.detach(), job_write, answer_read):
-                os.close(fd)
-            _worker(job_read, answer_write, store, os.getppid(), memory_mb)
-        pidfd = os.pidfd_open(pid)
-        socket.send_fds(control, [struct.pack("!q", pid)], [job_write, answer_read, pidfd])
-        for fd in (job_read, job_write, answer_read, answer_write, pidfd):
-            os.close(fd)
+        _fork(control, store, reports, memory_mb)
     os._exit(0)
+
+
+def _fork(control: socket.socket, store, reports: socket.socket, memory_mb: int) -> None:
+    (job_read, job_write), (answer_read, answer_write) = pipe(), pipe()
+    pid = os.fork()
+    if pid == 0:
+        for fd in (control.detach(), reports.detach(), job_write, answer_read):
+            os.close(fd)
+        _worker(job_read, answer_write, store, os.getppid(), memory_mb)
+    pidfd = os.pidfd_open(pid)
+    socket.send_fds(control, [struct.pack("!q", pid)], [job_write, answer_read, pidfd])
+    for fd in (job_read, job_write, answer_read, answer_write, pidfd):
+        os.close(fd)
+
+
+def _reap(reports: socket.socket) -> None:
+    """SIGCHLD: collect every dead worker and report (pid, status); never block the zygote."""
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        try:
+            reports.send(DEATH.pack(pid, status))
+        except OSError:
+            pass   # the server is gone or not reading: the death is still reaped
 
 
 def _load(output: str, control: socket.socket):

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from email.utils import formatdate
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..publication import Publication
+from ..publication import Publication, PublicationError
 from ..settings import DEFAULTS
 from . import datasets, errors, fastpath, resources, sparql
 from .encoding import gzip_response
@@ -26,17 +27,21 @@ SECURITY_HEADERS = {
 }
 
 
-def create_app(output: str | Path | None = None, **settings) -> Flask:
-    """Build the app over a published output folder (default: ./output)."""
+def create_app(output: str | Path | None = None, publication: Publication | None = None, **settings) -> Flask:
+    """Build the app over a published output folder (default: ./output), or over a publication
+    already loaded from it."""
     app = Flask(__name__)
     config = {**DEFAULTS, **settings}
     app.config.update(ZAISEI=config, MAX_CONTENT_LENGTH=config["max_query_length"] * 4 + 4096)
-    publication = Publication(Path(output or config["output"]), config["store"] and Path(config["store"]))
+    if publication is None:
+        publication = Publication(Path(output or config["output"]), config["store"] and Path(config["store"]))
     app.extensions["zaisei"] = publication
     app.config["LAST_MODIFIED"] = formatdate((publication.output / "build.json").stat().st_mtime, usegmt=True)
     for blueprint in (resources.blueprint, datasets.blueprint, sparql.blueprint):
         app.register_blueprint(blueprint)
     errors.register(app)
+    app.register_error_handler(PublicationError, _damaged)
+    publication.integrity.verify_in_background()
     app.before_request(_refuse_large_bodies)
     app.after_request(_finish)
     # In front of Flask: plain SPARQL requests skip its per-request machinery (and so these
@@ -58,8 +63,26 @@ def _refuse_large_bodies() -> None:
                                     f"this server accepts at most {limit}.")
 
 
+def _damaged(error: PublicationError):
+    """A published file that no longer matches its checksum (or cannot be read): 503, never a traceback."""
+    current_app.logger.error("damaged output: %s", error)
+    body = errors.render_error(503, "Service Unavailable", f"The published output is damaged: {error}")
+    return body
+
+
+def _relative_location(response) -> None:
+    """Redirects name a path here, never the request's Host (werkzeug writes its slash redirects
+    absolute, from Host: a cacheable 308 to any host a client chose)."""
+    location = response.headers.get("Location")
+    if location and "//" in location:
+        parts = urlsplit(location)
+        if parts.netloc == request.host:
+            response.headers["Location"] = urlunsplit(("", "", parts.path or "/", parts.query, parts.fragment))
+
+
 def _finish(response):
     """Headers every answer gets: security on HTML, CORS on data, gzip when asked."""
+    _relative_location(response)
     if response.mimetype == "text/html":
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)

@@ -9,12 +9,14 @@ from urllib.parse import quote
 from flask import Blueprint, Response, current_app, redirect, render_template, request, send_file
 
 from ..iris import VOCAB
+from ..publication import PublicationError
 from ..render import MEDIA_TYPES, render
-from ..store import parse
+from ..store import StoreError, parse
 from . import charts
 from .errors import render_error
 from .negotiate import RDF_FORMATS, HTML, choose, split_suffix
 from .present import language, pick
+from .sparql import public_url
 
 blueprint = Blueprint("datasets", __name__)
 MEDIA = {suffix: media for media, suffix in MEDIA_TYPES.values()} | {
@@ -93,12 +95,7 @@ def _schema_org(key: str, files) -> dict:
 
 
 def _files(key: str | None = None) -> list[dict]:
-    output = publication().output
-    sums = {}
-    if (output / "SHA256SUMS").exists():
-        for line in (output / "SHA256SUMS").read_text(encoding="utf-8").splitlines():
-            digest, _, name = line.partition("  ")
-            sums[name] = digest
+    output, sums = publication().output, publication().sums
     paths = sorted(p for p in output.rglob("*") if p.is_file() and not p.name.startswith("."))
     rows = []
     for path in paths:
@@ -125,6 +122,9 @@ def download(name: str):
     path = _inside_output(name)
     if path is None:
         return render_error(404, "Not Found", f"No file {name}.")
+    problem = publication().integrity.problem(path.relative_to(publication().output).as_posix())
+    if problem:   # never send a file that is not the one whose checksum was published
+        raise PublicationError(problem)
     response = send_file(path, mimetype=_media(path), conditional=True, etag=True, max_age=300)
     if path.name.endswith(".gz"):
         response.headers["Content-Disposition"] = f'attachment; filename="{path.name}"'
@@ -142,12 +142,15 @@ def _inside_output(name: str) -> Path | None:
     return candidate
 
 
-def _negotiated_file(stem: str, turtle: Path):
+def _negotiated_file(stem: str, turtle: str):
     path, fmt = split_suffix(request.path, RDF_FORMATS + (HTML,))
     fmt = fmt or choose(request.headers.get("Accept"), RDF_FORMATS)
     if fmt is None or fmt is HTML:
         return render_error(406, "Not Acceptable", "Available: " + ", ".join(f.media_type for f in RDF_FORMATS))
-    triples = parse(turtle.read_bytes(), "turtle")
+    try:
+        triples = parse(publication().read(turtle), "turtle")
+    except StoreError as exc:
+        raise PublicationError(f"{publication().output / turtle}: corrupt ({exc})") from exc
     response = Response(render(triples, fmt.name), mimetype=fmt.media_type)
     response.vary.add("Accept")
     response.set_etag(f"{publication().version}-{stem}-{fmt.name}")
@@ -159,12 +162,12 @@ def _negotiated_file(stem: str, turtle: Path):
 def catalog(suffix: str | None = None):
     if suffix is not None and split_suffix(request.path, RDF_FORMATS + (HTML,))[1] is None:
         return render_error(404, "Not Found", f"No catalog in a format named {suffix}.")
-    return _negotiated_file("catalog", publication().output / "catalog.ttl")
+    return _negotiated_file("catalog", "catalog.ttl")
 
 
 @blueprint.route("/.well-known/void")
 def void():
-    return _negotiated_file("void", publication().output / "void.ttl")
+    return _negotiated_file("void", "void.ttl")
 
 
 @blueprint.route("/def/")
@@ -172,10 +175,9 @@ def void():
 def ontology():
     fmt = choose(request.headers.get("Accept"))
     if fmt is not None and fmt is not HTML:
-        return _negotiated_file("ontology", publication().output / "ontology" / "zaisei.ttl")
-    html = publication().output / "ontology" / "index.html"
-    if html.exists():
-        return send_file(html, mimetype="text/html")
+        return _negotiated_file("ontology", "ontology/zaisei.ttl")
+    if (publication().output / "ontology" / "index.html").exists():
+        return Response(publication().read("ontology/index.html"), mimetype="text/html")
     return redirect("/download/ontology/zaisei.ttl", code=303)
 
 
@@ -198,7 +200,7 @@ def source(key: str):
     path = _inside_output(f"{key}/document.txt")
     if path is None:
         return render_error(404, "Not Found", f"No source document for {key}.")
-    lines = path.read_text(encoding="utf-8").split("\n")
+    lines = publication().text(path.relative_to(publication().output).as_posix()).split("\n")
     return render_template("source.html", lang=language(), key=key, lines=lines, path=f"/source/{key}")
 
 
@@ -209,14 +211,15 @@ def source_text(key: str):
 
 @blueprint.route("/robots.txt")
 def robots():
-    return Response("User-agent: *\nAllow: /\nDisallow: /sparql\nSitemap: /sitemap.xml\n", mimetype="text/plain")
+    sitemap = public_url(current_app) + "/sitemap.xml"   # robots.txt wants an absolute URL
+    return Response(f"User-agent: *\nAllow: /\nDisallow: /sparql\nSitemap: {sitemap}\n", mimetype="text/plain")
 
 
 @blueprint.route("/sitemap.xml")
 def sitemap():
     pub = publication()
     rows = pub.select("SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER(isIRI(?s)) } ORDER BY ?s")
-    root = request.host_url.rstrip("/")
+    root = public_url(current_app)   # the configured URL, never the request's Host
     paths = ["/", "/download/"] + [f"/datasets/{k}" for k in pub.datasets]
     paths += [pub.local(r["s"].value).replace("/id/", "/doc/", 1) for r in rows if (pub.local(r["s"].value) or "").startswith("/id/")]
     body = "".join(f"<url><loc>{root}{p}</loc></url>" for p in paths)
@@ -226,5 +229,10 @@ def sitemap():
 
 @blueprint.route("/healthz")
 def healthz():
+    """200 when output/ is intact and the engine can answer; 503 with the problems otherwise."""
     pub = publication()
-    return {"status": "ok", "datasets": pub.datasets, "triples": len(pub.store), "version": pub.version}
+    problems = pub.integrity.problems()
+    engine = current_app.extensions["zaisei.sparql"]
+    body = {"status": "damaged" if problems else "ok", "datasets": pub.datasets, "triples": len(pub.store),
+            "version": pub.version, "problems": problems, "sparql": engine.status()}
+    return body, 503 if problems else 200

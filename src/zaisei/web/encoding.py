@@ -10,6 +10,9 @@ COMPRESSIBLE = ("text/", "application/ld+json", "application/n-triples", "applic
                 "application/json", "application/sparql-results", "application/xml", "image/svg+xml",
                 "application/trig", "application/n-quads")
 MINIMUM = 1024
+# Larger answers are sent as they are: compressing 200 MiB costs seconds of this process's CPU,
+# outside any time limit (SPARQL answers are compressed by their worker, inside it).
+MAXIMUM = 8 * 2**20
 
 
 def wants_gzip(accept_encoding: str | None) -> bool:
@@ -28,7 +31,7 @@ def will_gzip(response) -> bool:
             and wants_gzip(request.headers.get("Accept-Encoding"))
             and "Content-Encoding" not in response.headers
             and response.mimetype.startswith(COMPRESSIBLE)
-            and response.content_length is not None and response.content_length >= MINIMUM)
+            and response.content_length is not None and MINIMUM <= response.content_length <= MAXIMUM)
 
 
 def gzip_response(response):

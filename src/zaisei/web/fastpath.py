@@ -15,8 +15,8 @@ from werkzeug.utils import get_content_type
 from werkzeug.wrappers import Request
 
 from ..query import QueryError
-from .encoding import COMPRESSIBLE, MINIMUM, compress, wants_gzip
-from .sparql import CORS_HEADERS, MEDIA, _error, _job, _operation
+from .encoding import COMPRESSIBLE, MAXIMUM, MINIMUM, compress, wants_gzip
+from .sparql import CORS_HEADERS, MEDIA, _error, _operation, run
 
 
 class FastPath:
@@ -50,7 +50,7 @@ class FastPath:
             query, params = _operation(req, self.max_query_length)
             if query is None:   # no query (not plain after all; a GET, so no body was read): the view's
                 return self.flask_wsgi(environ, start_response)
-            answer = self.app.extensions["zaisei.sparql"].run(_job(self.app, req, query, params))
+            answer = run(self.app, req, query, params)
         except Exception as exc:  # noqa: BLE001 - Flask answers it, as it would have from the view
             return self._through_flask(environ, start_response, exc)
         return self._answer(environ, start_response, answer)
@@ -71,15 +71,17 @@ class FastPath:
 
     def _answer(self, environ, start_response, answer) -> list[bytes]:
         """The 200 answer with the headers Flask would send, in its order."""
-        body, gzipped = answer.body, False
-        if len(body) >= MINIMUM and self.compressible[answer.format] and wants_gzip(
+        body, gzipped = answer.body, answer.encoding == "gzip"
+        if not gzipped and MINIMUM <= len(body) <= MAXIMUM and self.compressible[answer.format] and wants_gzip(
                 environ.get("HTTP_ACCEPT_ENCODING")):
             body, gzipped = compress(body), True
         headers = [("Content-Type", self.content_types[answer.format]), ("Content-Length", str(len(body))),
                    ("X-SPARQL-Max-Results", self.max_results),
                    ("Vary", "Accept, Accept-Encoding" if gzipped else "Accept"), *CORS_HEADERS,
                    ("X-Content-Type-Options", "nosniff")]
-        if gzipped:
+        if answer.encoding:   # the view sets it right after Vary
+            headers.insert(4, ("Content-Encoding", answer.encoding))
+        elif gzipped:         # as web._finish (gzip_response) appends it
             headers.append(("Content-Encoding", "gzip"))
         start_response("200 OK", headers)
         return [body]

@@ -13,15 +13,18 @@ everything else, and every error, goes through Flask.
 from __future__ import annotations
 
 import os
+import time
 
 from flask import Blueprint, Flask, Response, current_app, render_template, request
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Request
 
 from ..engine import Job, LocalEngine, RemoteEngine
-from ..query import QueryError, examples, inspect, tokens, unescape_codepoints
+from ..query import QueryError, examples, inspect
 from ..render import MEDIA_TYPES, PREFIXES, render
 from ..store import label_triple, triple
+from .clients import client_of, trusted_proxies
+from .encoding import MINIMUM, wants_gzip
 from .errors import render_error
 from .negotiate import HTML, RDF_FORMATS, Format, choose
 from .present import language
@@ -47,7 +50,6 @@ PARAMETER_FORMATS = {
     **{f.media_type: (f.name, None) for f in RESULT_FORMATS}, **{f.media_type: (None, f.name) for f in RDF_FORMATS},
     **{alias: (media.rsplit("+", 1)[1], None) for alias, media in RESULT_ALIASES.items()},
 }
-MAX_NESTING = 200   # brackets ({, (, [) inside one another; real queries stay far below
 UPDATE_PARAMETERS = ("update", "using-graph-uri", "using-named-graph-uri")
 READ_ONLY = "this SPARQL endpoint is read-only: SPARQL Update requests are refused"
 SD = "http://www.w3.org/ns/sparql-service-description#"
@@ -70,14 +72,17 @@ def _start_engine(state) -> None:
     """One engine per app: a pool of workers over output/, or a remote engine if configured."""
     app, config = state.app, state.app.config["ZAISEI"]
     publication = app.extensions["zaisei"]
+    workers = config["sparql_workers"] or min(4, max(2, os.cpu_count() or 2))
+    limits = {"per_client": config["client_queries"] or max(1, workers // 2), "queue_size": config["sparql_queue"]}
     if config["sparql_endpoint"]:
-        engine = RemoteEngine(config["sparql_endpoint"], publication.graphs, timeout=config["query_timeout"])
+        engine = RemoteEngine(config["sparql_endpoint"], publication.graphs, timeout=config["query_timeout"],
+                              slots=workers, **limits)
     else:
-        workers = config["sparql_workers"] or min(4, max(2, os.cpu_count() or 2))
         engine = LocalEngine(publication.output, size=workers, timeout=config["query_timeout"],
                              memory_mb=config["query_memory_mb"], snapshot=publication.snapshot,
-                             in_memory=config["sparql_in_memory"])
+                             in_memory=config["sparql_in_memory"], **limits)
     app.extensions["zaisei.sparql"] = engine
+    app.extensions["zaisei.proxies"] = trusted_proxies(config["trusted_proxies"])
 
 
 def engine():
@@ -142,23 +147,35 @@ def _sized(req: Request, query: str, limit: int) -> str:
 
 
 def _answer(query: str, params) -> Response:
-    answer = engine().run(_job(current_app, request, query, params))
+    answer = run(current_app, request, query, params)
     response = Response(answer.body, mimetype=MEDIA[answer.format])
     response.headers["X-SPARQL-Max-Results"] = str(settings()["max_results"])
-    response.headers["Vary"] = "Accept"   # what response.vary.add() writes, without parsing a header set
+    response.headers["Vary"] = "Accept, Accept-Encoding" if answer.encoding else "Accept"
+    if answer.encoding:   # compressed by the worker (the hooks leave it as it is)
+        response.headers["Content-Encoding"] = answer.encoding
     return response
+
+
+def run(app: Flask, req: Request, query: str, params):
+    """Check, negotiate and answer a query for the client the request comes from; the deadline
+    runs from now, so time spent waiting for a worker counts against the timeout."""
+    return app.extensions["zaisei.sparql"].run(_job(app, req, query, params))
 
 
 def _job(app: Flask, req: Request, query: str, params) -> Job:
     """The Job for a query the protocol let through: refused here if unsafe, formats negotiated."""
     config = app.config["ZAISEI"]
-    _check_nesting(query)
-    found = inspect(query, _own_graphs(app))
+    deadline = time.monotonic() + config["query_timeout"]
+    remote = bool(config["sparql_endpoint"])
+    found = inspect(query, _own_graphs(app), strict=remote)
     results_format, rdf_format = _formats(params, req.headers.get("Accept"))
     default, named = params.getlist("default-graph-uri"), params.getlist("named-graph-uri")
     dataset = (tuple(default), tuple(named)) if default or named else (None, None)
+    # Compressed by the worker, inside the query's time; a remote engine's answer is compressed here.
+    gzip_from = MINIMUM if not remote and wants_gzip(req.headers.get("Accept-Encoding")) else None
     return Job(query, results_format, rdf_format, *dataset, union=not found.has_dataset,
-               max_results=config["max_results"], base=_endpoint_url(req))
+               max_results=config["max_results"], base=endpoint_url(app), max_bytes=config["max_answer_mb"] * 2**20,
+               gzip_from=gzip_from, client=client_of(req.environ, app.extensions["zaisei.proxies"]), deadline=deadline)
 
 
 def _own_graphs(app: Flask) -> frozenset[str]:
@@ -170,26 +187,14 @@ def _own_graphs(app: Flask) -> frozenset[str]:
     return cached[1]
 
 
-def _check_nesting(query: str) -> None:
-    """Refuse queries nested deeper than MAX_NESTING brackets: pyoxigraph's parser recurses
-    and overflows its stack at a few thousand levels (the worker dies), other engines too."""
-    text = unescape_codepoints(query)
-    if sum(text.count(bracket) for bracket in "{([") <= MAX_NESTING:
-        return
-    depth = deepest = 0
-    for token in tokens(text):   # brackets inside strings, IRIs and comments are no brackets
-        if token.kind == "other" and token.text in "{([":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif token.kind == "other" and token.text in "})]":
-            depth -= 1
-    if deepest > MAX_NESTING:
-        raise ProtocolError(f"the query nests {deepest} brackets deep; this endpoint accepts at most {MAX_NESTING}")
+def endpoint_url(app: Flask) -> str:
+    """This endpoint's URL under the server's public URL (never the request's Host header)."""
+    return public_url(app) + "/sparql"
 
 
-def _endpoint_url(req: Request) -> str:
-    """This endpoint's URL as the client named it (request.base_url costs ~80 us; this, ~1 us)."""
-    return f"{req.scheme}://{req.host}{req.script_root}/sparql"
+def public_url(app: Flask) -> str:
+    config = app.config["ZAISEI"]
+    return (config["public_url"] or f"http://{config['host']}:{config['port']}").rstrip("/")
 
 
 # The Accept headers SPARQL clients send most, answered without parsing (a measured ~40 us each).
@@ -246,8 +251,12 @@ def _error(status: int, message: str) -> Response:
     title = HTTP_STATUS_CODES.get(status, "Error")
     if _prefers_page():
         body, status, headers = render_error(status, title, message)
-        return Response(body, status, headers)
-    return Response(f"{status} {title}: {message}\n", status, mimetype="text/plain")
+        response = Response(body, status, headers)
+    else:
+        response = Response(f"{status} {title}: {message}\n", status, mimetype="text/plain")
+    if status in (429, 503):   # busy, not broken: say when to come back
+        response.headers["Retry-After"] = "1" if status == 429 else "2"
+    return response
 
 
 @blueprint.after_request
@@ -288,7 +297,7 @@ def _service_description() -> Response:
     if fmt is HTML:
         return _page()
     prefixes = {name: PREFIXES[name] for name in ("sd", "void", "rdf", "rdfs", "xsd")}
-    response = Response(render(service_triples(_endpoint_url(request)), fmt.name, prefixes), mimetype=fmt.media_type)
+    response = Response(render(service_triples(endpoint_url(current_app)), fmt.name, prefixes), mimetype=fmt.media_type)
     response.vary.add("Accept")
     return response
 
