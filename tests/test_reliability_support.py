@@ -359,15 +359,17 @@ class RawAnswer:
 
 
 def raw(port: int, data: bytes, timeout: float = 10.0) -> RawAnswer:
-    """Send bytes as they are, read until the server closes; parse the first answer."""
+    """Send bytes as they are, read the first answer (to its end, or until the server closes).
+
+    The write side stays open: the server (hyper, in granian) takes a client that shuts its
+    write side for one that went away, and answers nothing."""
     received = b""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as connection:
         try:
             connection.sendall(data)
-            connection.shutdown(socket.SHUT_WR)
-            while chunk := connection.recv(1 << 16):
+            while not _complete(received) and (chunk := connection.recv(1 << 16)):
                 received += chunk
-        except ConnectionResetError:
+        except (ConnectionResetError, BrokenPipeError, TimeoutError):
             pass
     head, _, body = received.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
@@ -376,7 +378,31 @@ def raw(port: int, data: bytes, timeout: float = 10.0) -> RawAnswer:
     for line in lines[1:]:
         name, _, value = line.partition(":")
         headers[name.strip().lower()] = value.strip()
+    if headers.get("transfer-encoding", "").lower() == "chunked":
+        body = _dechunk(body)
     return RawAnswer(int(match[1]) if match else None, headers, body, received)
+
+
+def _complete(received: bytes) -> bool:
+    """True when received holds a whole answer: headers and a body of its Content-Length (or chunks)."""
+    head, found, body = received.partition(b"\r\n\r\n")
+    if not found:
+        return False
+    length = re.search(rb"(?im)^content-length:\s*(\d+)\s*$", head)
+    if re.match(rb"HTTP/\d\.\d (1\d\d|204|304)", head) or (length and len(body) >= int(length[1])):
+        return True
+    return bool(re.search(rb"(?im)^transfer-encoding:\s*chunked", head)) and body.endswith(b"0\r\n\r\n")
+
+
+def _dechunk(body: bytes) -> bytes:
+    out = b""
+    while body:
+        size, _, rest = body.partition(b"\r\n")
+        length = int(size.split(b";")[0] or b"0", 16)
+        if not length:
+            break
+        out, body = out + rest[:length], rest[length + 2:]
+    return out
 
 
 def get(path: str, *headers: str, method: str = "GET", body: bytes = b"") -> bytes:

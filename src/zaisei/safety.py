@@ -9,9 +9,9 @@ let SERVICE through). tests/test_sparql_lexer.py holds this to pyoxigraph's own
 parser on generated queries.
 
 Where the parser reads more than the grammar says, the check reads more too:
-pyoxigraph takes `SERVICEex:x` and `SERVICE:x` for SERVICE followed by a name
-(it checks no word boundary after a keyword), so any name that starts with
-SERVICE or FROM counts as that keyword. Every bare word must be a SPARQL
+pyoxigraph takes `SERVICEex:x` and `trueSERVICE<x>` for SERVICE next to another
+token (it checks no word boundary around a keyword), so a word or a prefix that
+holds SERVICE or FROM counts as that keyword (see keyword()). Every bare word must be a SPARQL
 keyword: a dialect's extension (Virtuoso's DEFINE pragmas fetch URLs) is refused
 before it reaches a remote engine. Codepoint escapes (\\u0053ERVICE) are decoded
 first, as the grammar says parsers do.
@@ -84,7 +84,8 @@ ADJUST""".split())
 UPDATE_KEYWORDS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY",
                              "WITH"})
 FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
-# Names pyoxigraph may split into this keyword and a name (see the module's docstring).
+_HIDING = ("SERVICE", "FROM", *sorted(UPDATE_KEYWORDS))   # refused keywords a longer word may hide
+# Names pyoxigraph may split into this keyword and a name (see keyword()).
 _GLUED = ("SERVICE", "FROM")
 OPENING, CLOSING, UNARY = frozenset("{([") | {"<<", "{|"}, frozenset("})]") | {">>", "|}"}, frozenset("!-+^")
 MAX_NESTING = 200   # brackets and unary operators inside one another; real queries stay far below
@@ -120,12 +121,22 @@ def lexemes(query: str) -> list[tuple[str, str]]:
 
 
 def keyword(kind: str, text: str) -> str | None:
-    """The keyword a token is (upper case), or None: a word, or a name glued to SERVICE/FROM."""
+    """The keyword a token is (upper case), or None.
+
+    pyoxigraph's parser checks no word boundary around keywords: it reads `trueSERVICE<x>` as
+    true SERVICE <x>, and `SERVICEex:x` as SERVICE ex:x. So a word that is no keyword but holds
+    a refused one counts as that one, as does a prefixed name whose prefix holds SERVICE or FROM
+    (and a language tag holding SERVICE)."""
     if kind == "word":
-        return text.upper()
-    if kind == "pname":
         upper = text.upper()
-        return next((glued for glued in _GLUED if upper.startswith(glued)), None)
+        if upper in KEYWORDS:
+            return upper
+        return next((hidden for hidden in _HIDING if hidden in upper), upper)
+    if kind == "pname":
+        prefix = text.partition(":")[0].upper()
+        return next((glued for glued in _GLUED if glued in prefix), None)
+    if kind == "langtag" and "SERVICE" in text.upper():
+        return "SERVICE"
     return None
 
 

@@ -8,6 +8,7 @@ The caller (web/sparql.py) has already refused unsafe queries (query.inspect).
 
 from __future__ import annotations
 
+import gzip
 import json
 from dataclasses import dataclass
 from itertools import islice
@@ -98,6 +99,14 @@ def execute(store, job: Job) -> Answer:
     if len(answer.body) > job.max_bytes:
         raise too_large(len(answer.body), job.max_bytes)
     return answer
+
+
+def encoded(answer: Answer, job: Job) -> Answer:
+    """gzip the body, where the query runs (inside its time limit), when the client takes it."""
+    if job.gzip_from is None or len(answer.body) < job.gzip_from:
+        return answer
+    body = gzip.compress(answer.body, compresslevel=6, mtime=0)
+    return Answer(answer.kind, answer.format, body, answer.rows, "gzip")
 
 
 def _serialise(result, job: Job) -> Answer:

@@ -46,8 +46,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..query import QueryError
-from . import KINDS, Answer, EngineFailure, Job, Overloaded, QueryTimeout, too_large
+from . import KINDS, Answer, EngineFailure, Job, Overloaded, QueryTimeout, encoded, execute, too_large
 from .admission import Admission, FairQueue
+from .cheap import CHEAP_ROWS, cheap_pattern, probe
 from .worker import DEATH, EXIT_MEMORY, EXITING, GZIPPED, JOB, REPLY, read_exactly, write_all
 
 LOG = logging.getLogger("zaisei.engine")
@@ -105,9 +106,11 @@ class LocalEngine:
 
     def __init__(self, output: Path, size: int = 2, timeout: float = 10.0, memory_mb: int = 1024,
                  snapshot: Path | None = None, in_memory: bool = True, per_client: int | None = None,
-                 queue_size: int = 64):
+                 queue_size: int = 64, store=None):
         self.output, self.size, self.timeout, self.memory_mb = Path(output), size, timeout, memory_mb
         self.snapshot, self.in_memory = snapshot, in_memory
+        self.store = store   # the server's own copy: cheap queries are answered on it (engine/cheap.py)
+        self.in_process = 0  # queries answered that way
         self.admission = Admission(max(1, queue_size // 2), queue_size)
         self.generation = 0
         self.loaded = snapshot is None   # the in-memory copy is what the workers serve
@@ -129,6 +132,9 @@ class LocalEngine:
     def run(self, job: Job) -> Answer:
         """Answer a job in a worker before its deadline (default: now + timeout); QueryTimeout,
         Overloaded, TooManyQueries or EngineFailure when that fails."""
+        answer = self._cheaply(job)
+        if answer is not None:
+            return answer
         deadline, client = job.deadline or time.monotonic() + self.timeout, job.client
         with self.admission.admit(client):
             worker = self._acquire(client, deadline)
@@ -136,6 +142,23 @@ class LocalEngine:
                 return self._ask(worker, job, deadline)
             finally:
                 self._queue.done(client)
+
+    def _cheaply(self, job: Job) -> Answer | None:
+        """The answer of a query too small to need a worker (engine/cheap.py), or None."""
+        if self.store is None or not job.union or job.default_graphs is not None or job.named_graphs is not None:
+            return None
+        found = cheap_pattern(job.query)
+        if found is None:
+            return None
+        try:
+            rows = list(self.store.query(probe(*found), use_default_graph_as_union=True, base_iri=job.base))
+            matches = int(rows[0]["n"].value)
+        except Exception:   # noqa: BLE001 - any doubt: the worker answers (and reports errors)
+            return None
+        if matches > CHEAP_ROWS:
+            return None
+        self.in_process += 1
+        return encoded(execute(self.store, job), job)
 
     def _acquire(self, client: str, deadline: float) -> _Worker:
         self._start()
@@ -347,7 +370,7 @@ class LocalEngine:
 
     def status(self) -> dict:
         """The pool's state for /healthz."""
-        return {"workers": len(self._workers), "size": self.size, "sandbox": self.sandbox,
+        return {"workers": len(self._workers), "size": self.size, "sandbox": self.sandbox, "in_process": self.in_process,
                 "deaths": dict(self.deaths), "waiting": self._queue.waiting(), **self.admission.load()}
 
     def close(self) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import ctypes
 import fcntl
-import gzip
 import os
 import pickle
 import resource
@@ -25,7 +24,7 @@ from pathlib import Path
 
 from ..query import QueryError, load_output
 from ..store import GraphStore
-from . import KINDS, Answer, execute
+from . import KINDS, Answer, encoded, execute
 from .sandbox import confine
 
 _LIBC = ctypes.CDLL(None)
@@ -99,7 +98,7 @@ def _worker(jobs: int, answers: int, store, zygote: int, memory_mb: int) -> None
 
 def _answer(job, store, answers: int, memory_mb: int) -> None:
     try:
-        _send_answer(answers, 200, _encoded(execute(store, job), job))
+        _send_answer(answers, 200, encoded(execute(store, job), job))
     except QueryError as exc:
         _send_answer(answers, exc.status, None, str(exc))
     except MemoryError:
@@ -108,14 +107,6 @@ def _answer(job, store, answers: int, memory_mb: int) -> None:
         os._exit(EXIT_MEMORY)
     except Exception as exc:  # noqa: BLE001 - the worker must answer, whatever happened
         _send_answer(answers, 500, None, f"the query failed: {type(exc).__name__}: {exc}")
-
-
-def _encoded(answer: Answer, job) -> Answer:
-    """gzip here, inside the query's time limit, when the client takes it (job.gzip_from bytes)."""
-    if job.gzip_from is None or len(answer.body) < job.gzip_from:
-        return answer
-    body = gzip.compress(answer.body, compresslevel=6, mtime=0)
-    return Answer(answer.kind, answer.format, body, answer.rows, "gzip")
 
 
 def pipe() -> tuple[int, int]:

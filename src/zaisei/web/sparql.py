@@ -80,7 +80,7 @@ def _start_engine(state) -> None:
     else:
         engine = LocalEngine(publication.output, size=workers, timeout=config["query_timeout"],
                              memory_mb=config["query_memory_mb"], snapshot=publication.snapshot,
-                             in_memory=config["sparql_in_memory"], **limits)
+                             in_memory=config["sparql_in_memory"], store=publication.store, **limits)
     app.extensions["zaisei.sparql"] = engine
     app.extensions["zaisei.proxies"] = trusted_proxies(config["trusted_proxies"])
 
