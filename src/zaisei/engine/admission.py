@@ -147,6 +147,10 @@ class FairQueue:
             self._in_use[waiter.client] += 1
         self._condition.notify_all()
 
+    def in_use(self, client: str) -> int:
+        with self._condition:
+            return self._in_use[client]
+
     def wake(self) -> None:
         """Wake every waiter (to look at abort())."""
         with self._condition:

@@ -169,6 +169,9 @@ class LocalEngine:
         except TimeoutError:
             if self.failure:
                 raise EngineFailure(f"the query engine cannot start: {self.failure}", status=503) from None
+            if self._queue.in_use(client) >= self._queue.cap:
+                raise Overloaded(f"this client's other queries held its share of the workers "
+                                 f"({self._queue.cap}) for the {self.timeout:g} s a query may take", status=503) from None
             raise Overloaded(f"every query worker stayed busy for the {self.timeout:g} s a query may take; "
                              f"try again shortly", status=503) from None
 

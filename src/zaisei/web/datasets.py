@@ -176,7 +176,7 @@ def ontology():
     fmt = choose(request.headers.get("Accept"))
     if fmt is not None and fmt is not HTML:
         return _negotiated_file("ontology", "ontology/zaisei.ttl")
-    if (publication().output / "ontology" / "index.html").exists():
+    if "ontology/index.html" in publication().sums or (publication().output / "ontology" / "index.html").exists():
         return Response(publication().read("ontology/index.html"), mimetype="text/html")
     return redirect("/download/ontology/zaisei.ttl", code=303)
 
