@@ -23,8 +23,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+import ctypes
 import resource
+import signal
 import socket
+import stat
 import struct
 import threading
 import time
@@ -100,12 +103,22 @@ def worker_app():
     from .web import create_app
 
     settings = json.loads(os.environ[ENVIRONMENT])
+    _die_with_parent()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     _raise_open_files(settings["max_connections"])
     publication = _PRELOADED.get(str(Path(settings["output"]).resolve()))
     app = create_app(publication=publication, **settings)
     Watchdog(settings["port"], settings["header_timeout"], settings["max_connections"]).start()
     return app
+
+
+def _die_with_parent() -> None:
+    """A server process goes with granian's main process, even if that one is SIGKILLed (its
+    engine follows: EOF on the zygote's control socket, then PR_SET_PDEATHSIG)."""
+    parent = os.getppid()
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def _raise_open_files(connections: int) -> None:
@@ -152,18 +165,21 @@ class Watchdog(threading.Thread):
         return len(doomed)
 
     def _connections(self) -> list[tuple[int, int, int]]:
-        """(fd, ms since data was last received, bytes received) of each client connection."""
+        """(fd, ms since data was last received, bytes received) of each client connection.
+
+        The descriptors are probed with fstat() up to the open-files limit (no listing of
+        /proc: the server reads no file beyond output/ while it serves)."""
         found = []
-        for name in os.listdir("/proc/self/fd"):
-            info = _tcp_info(int(name), self.port)
+        for fd in range(3, resource.getrlimit(resource.RLIMIT_NOFILE)[0]):
+            info = _tcp_info(fd, self.port)
             if info is not None:
-                found.append((int(name), *info))
+                found.append((fd, *info))
         return found
 
 
 def _tcp_info(fd: int, port: int) -> tuple[int, int] | None:
     try:
-        if not os.readlink(f"/proc/self/fd/{fd}").startswith("socket:"):
+        if not stat.S_ISSOCK(os.fstat(fd).st_mode):
             return None
         with socket.socket(fileno=os.dup(fd)) as sock:
             if sock.family not in (socket.AF_INET, socket.AF_INET6) or sock.type != socket.SOCK_STREAM:

@@ -34,7 +34,7 @@ SETTINGS = (
     Setting("threads", 8, "Threads that answer requests (SPARQL queries get `sparql_queue` more of their own)."),
     Setting("client_queries", 0, "SPARQL queries one client may have running at once (0: half the query "
             "workers, at least 1); its others wait their turn, and the wait counts against the timeout."),
-    Setting("sparql_queue", 64, "SPARQL queries that may be running or waiting at once (one client at most "
+    Setting("sparql_queue", 128, "SPARQL queries that may be running or waiting at once (one client at most "
             "half of them); past it 503 (429 past a client's half). Each holds a thread of its own, beside "
             "the `threads` that serve everything else."),
     Setting("trusted_proxies", None, "Comma-separated addresses of reverse proxies whose X-Forwarded-For "

@@ -106,7 +106,7 @@ class LocalEngine:
 
     def __init__(self, output: Path, size: int = 2, timeout: float = 10.0, memory_mb: int = 1024,
                  snapshot: Path | None = None, in_memory: bool = True, per_client: int | None = None,
-                 queue_size: int = 64, store=None):
+                 queue_size: int = 128, store=None):
         self.output, self.size, self.timeout, self.memory_mb = Path(output), size, timeout, memory_mb
         self.snapshot, self.in_memory = snapshot, in_memory
         self.store = store   # the server's own copy: cheap queries are answered on it (engine/cheap.py)

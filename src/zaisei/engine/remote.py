@@ -29,7 +29,7 @@ class RemoteEngine:
     """
 
     def __init__(self, url: str, graphs: list[str], timeout: float = 10.0, slots: int = 4, per_client: int = 2,
-                 queue_size: int = 64):
+                 queue_size: int = 128):
         self.url, self.graphs, self.timeout = url, list(graphs), timeout
         self.admission = Admission(max(1, queue_size // 2), queue_size)
         # Queries in flight to the engine at once, handed out fairly as the local workers are.

@@ -6,12 +6,13 @@ with one blueprint per URL family. Only this package touches requests.
 
 from __future__ import annotations
 
+import io
 from email.utils import formatdate
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask, current_app, request
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..publication import Publication, PublicationError
 from ..settings import DEFAULTS
@@ -58,9 +59,28 @@ def _refuse_large_bodies() -> None:
     receive the body first (waitress buffers it, up to its own max_request_body_size).
     """
     limit = current_app.config["MAX_CONTENT_LENGTH"]
+    codings = [c.strip().lower() for c in request.headers.get("Transfer-Encoding", "").split(",") if c.strip()]
+    if any(coding != "chunked" for coding in codings):   # RFC 9112 section 6.1
+        raise NotImplementedTransferCoding()
     if limit is not None and request.content_length is not None and request.content_length > limit:
         raise RequestEntityTooLarge(f"The request body is {request.content_length} bytes; "
                                     f"this server accepts at most {limit}.")
+    if codings and request.content_length is None and limit is not None:
+        _read_chunked(limit)
+
+
+def _read_chunked(limit: int) -> None:
+    """A chunked body has no announced size: read at most limit + 1 bytes to know it (bounded),
+    then hand the view what was read."""
+    data = request.environ["wsgi.input"].read(limit + 1)
+    if len(data) > limit:
+        raise RequestEntityTooLarge(f"The request body is over {limit} bytes, the most this server accepts.")
+    request.environ["wsgi.input"], request.environ["CONTENT_LENGTH"] = io.BytesIO(data), str(len(data))
+
+
+class NotImplementedTransferCoding(HTTPException):
+    code = 501
+    description = "This server implements the chunked transfer coding only."
 
 
 def _damaged(error: PublicationError):
