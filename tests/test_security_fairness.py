@@ -18,7 +18,7 @@ import urllib.parse
 import pytest
 
 from benchmarks.measure import tree
-from test_reliability_support import Served, percentile
+from test_reliability_support import Served, percentile, report
 
 TIMEOUT, WORKERS = 3.0, 2
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -85,6 +85,14 @@ def test_one_client_with_4x_runaway_queries_cannot_starve_another(server):
         page.close()
         pages.append(time.monotonic() - started)
     attacker.finish()
+    report("fairness", {"command": f"zaisei serve --query-timeout {TIMEOUT:g} --sparql-workers {WORKERS}",
+                        "attacker_queries_at_once": 4 * WORKERS,
+                        "attacker_answers": {str(k): sum(1 for s, _ in attacker.answers if s == k)
+                                             for k in sorted({s for s, _ in attacker.answers})},
+                        "other_client": {"queries": len(latencies), "p50_ms": round(percentile(latencies, 50) * 1000, 1),
+                                         "p99_ms": round(percentile(latencies, 99) * 1000, 1)},
+                        "pages": {"p99_ms": round(percentile(pages, 99) * 1000, 1)},
+                        "attacker_longest_s": round(max(seconds for _, seconds in attacker.answers), 2)})
     assert statuses == {200}
     assert percentile(latencies, 99) < 1.0, sorted(latencies)[-5:]
     assert max(pages) < 1.0, sorted(pages)[-5:]

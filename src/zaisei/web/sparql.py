@@ -22,7 +22,7 @@ from werkzeug.wrappers import Request
 from ..engine import Job, LocalEngine, RemoteEngine
 from ..query import QueryError, examples, inspect
 from ..render import MEDIA_TYPES, PREFIXES, render
-from ..store import label_triple, triple
+from ..store import label_triple, named_node, triple
 from .clients import client_of, trusted_proxies
 from .encoding import MINIMUM, wants_gzip
 from .errors import render_error
@@ -169,13 +169,22 @@ def _job(app: Flask, req: Request, query: str, params) -> Job:
     remote = bool(config["sparql_endpoint"])
     found = inspect(query, _own_graphs(app), strict=remote)
     results_format, rdf_format = _formats(params, req.headers.get("Accept"))
-    default, named = params.getlist("default-graph-uri"), params.getlist("named-graph-uri")
+    default, named = _graphs(params, "default-graph-uri"), _graphs(params, "named-graph-uri")
     dataset = (tuple(default), tuple(named)) if default or named else (None, None)
     # Compressed by the worker, inside the query's time; a remote engine's answer is compressed here.
     gzip_from = MINIMUM if not remote and wants_gzip(req.headers.get("Accept-Encoding")) else None
     return Job(query, results_format, rdf_format, *dataset, union=not found.has_dataset,
                max_results=config["max_results"], base=endpoint_url(app), max_bytes=config["max_answer_mb"] * 2**20,
                gzip_from=gzip_from, client=client_of(req.environ, app.extensions["zaisei.proxies"]), deadline=deadline)
+
+
+def _graphs(params, name: str) -> list[str]:
+    """The graph IRIs of a protocol parameter; 400 for a value that is no absolute IRI."""
+    values = params.getlist(name) if name in params else []
+    for value in values:
+        if named_node(value) is None:
+            raise ProtocolError(f"{name}={value!r} is not an absolute IRI")
+    return values
 
 
 def _own_graphs(app: Flask) -> frozenset[str]:
