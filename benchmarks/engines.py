@@ -149,7 +149,7 @@ def make_store(output: Path, location: Path) -> dict:
 
 # -- when the in-memory copy serves ------------------------------------------------
 # The observable: the engine's workers are the children of its zygote (`python -m
-# zaisei.engine`, a child of the server). A worker on the persisted store holds its
+# zaisei.serving.engine`, a child of the server). A worker on the persisted store holds its
 # RocksDB files open from the moment it starts (read-only RocksDB opens every table
 # file); a worker forked after the zygote loaded the in-memory copy holds none. So
 # the copy serves once the zygote has workers and none holds a file of the store.
@@ -162,7 +162,7 @@ def make_store(output: Path, location: Path) -> dict:
 def _zygote(server: int) -> int | None:
     for child in children(server):
         try:
-            if b"zaisei.engine" in Path(f"/proc/{child}/cmdline").read_bytes():
+            if b"zaisei.serving.engine" in Path(f"/proc/{child}/cmdline").read_bytes():
                 return child
         except OSError:
             pass

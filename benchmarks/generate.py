@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-from zaisei.amounts import format_percent, format_yen
+from zaisei.sources.amounts import format_percent, format_yen
 
 FIRST_YEAR = 2021  # 令和３年度; the baseline (previous) year of the first dataset is 2020
 MAN = 10_000  # the narrative rounding unit (rounding_yen)

@@ -3,8 +3,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import given, strategies as st
 
-from zaisei.amounts import (AmountError, format_percent, format_yen, parse_era_month,
-                            parse_percent, parse_yen)
+from zaisei.sources.amounts import AmountError, format_percent, format_yen, parse_era_month, parse_percent, parse_yen
 
 
 @pytest.mark.parametrize("text, yen", [

@@ -28,8 +28,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, SOURCES, run_cli
-from zaisei.build import (BuildError, Project, build, check_dataset, derived_union_parts, union_parts,
-                          write_dataset)
+from zaisei.publication.build import BuildError, Project, build, check_dataset, derived_union_parts, union_parts, write_dataset
 
 from benchmarks import engines, report
 from benchmarks.generate import SIZES, check_digit, dataset, generate, municipalities
@@ -183,7 +182,7 @@ def test_docs_markers_keep_the_other_runs_section(tmp_path):
     assert text.endswith("<!-- results-store:start -->\nstore modes, again\n<!-- results-store:end -->\n")
 
 
-# A stand-in for `zaisei serve`: a child whose command line names zaisei.engine (the
+# A stand-in for `zaisei serve`: a child whose command line names zaisei.serving.engine (the
 # zygote), forking two workers that hold a file of the store open, or not.
 _ZYGOTE = """
 import os, sys, time
@@ -194,7 +193,7 @@ for _ in range(2):
         os._exit(0)
 time.sleep(30)
 """
-_SERVER = "import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', sys.argv[1], 'zaisei.engine', " \
+_SERVER = "import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', sys.argv[1], 'zaisei.serving.engine', " \
           "sys.argv[2]]); time.sleep(30)"
 
 

@@ -19,9 +19,9 @@ import rdflib
 from rdflib.compare import isomorphic
 
 from conftest import ROOT, SOURCES, need_tool, run_cli
-from zaisei.build import BuildError, Project, build
-from zaisei.render import render
-from zaisei.store import parse
+from zaisei.publication.build import BuildError, Project, build
+from zaisei.rdf.render import render
+from zaisei.rdf.store import parse
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -199,8 +199,8 @@ def test_query_cli_answers_against_the_built_graph(published):
 
 def _jsonld_by_json_dumps(triples, prefixes) -> bytes:
     """render.jsonld as it was before it wrote its text itself: a document through json.dumps."""
-    from zaisei.render import _RDF_TYPE, _compact
-    from zaisei.store import sort_key
+    from zaisei.rdf.render import _RDF_TYPE, _compact
+    from zaisei.rdf.store import sort_key
 
     def value(term):
         if type(term).__name__ == "NamedNode":
@@ -228,7 +228,7 @@ def _jsonld_by_json_dumps(triples, prefixes) -> bytes:
 def test_jsonld_text_is_what_json_dumps_gives(published):
     import pyoxigraph as ox
 
-    from zaisei.render import PREFIXES, jsonld
+    from zaisei.rdf.render import PREFIXES, jsonld
 
     ex, rdf_type = "http://example.org/", PREFIXES["rdf"] + "type"
     odd = ['a"b\\c\n\t\r\x01\u2028', "日本語", "", "\x7f", "</script>"]
@@ -248,8 +248,8 @@ def test_jsonld_text_is_what_json_dumps_gives(published):
 
 def test_validation_graph_is_the_parsed_ntriples(published):
     """The data graph handed to pyshacl, built term by term, is the one rdflib's parser built."""
-    from zaisei.store import sort_key
-    from zaisei.validate import rdflib_graph
+    from zaisei.rdf.store import sort_key
+    from zaisei.validation.shacl import rdflib_graph
 
     dump = gzip.decompress((published / "minato-2021" / "minato-2021.nt.gz").read_bytes())
     ordered = sorted(parse(dump, "ntriples"), key=sort_key)

@@ -29,7 +29,9 @@ from rdflib import RDF, Literal, URIRef
 from rdflib.compare import isomorphic
 
 from conftest import FIXTURES, IN_CI, SHARED, SOURCES
-from zaisei import build, catalog, iris, sources, void
+from zaisei.publication import build, catalog, void
+from zaisei.graph import iris
+from zaisei import sources
 
 DCAT_AP = SHARED / "reference" / "dcat-ap-3.0.0"
 SHAPE_FILES = ("html/shacl/shapes.ttl", "html/shacl/shapes_recommended.ttl", "html/shacl/range.ttl",

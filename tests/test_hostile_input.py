@@ -8,9 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from conftest import FIXTURES
-from zaisei.build import Project, build
-from zaisei.web import create_app
-from zaisei.web.negotiate import choose, parse_accept
+from zaisei.publication.build import Project, build
+from zaisei.serving.web import create_app
+from zaisei.serving.web.negotiate import choose, parse_accept
 
 PATH_PARTS = st.sampled_from(["id", "doc", "download", "source", "datasets", "def", "catalog", "minato-2021",
                               "priority", "pillar-1", "..", "%2e%2e", "%00", "%ff", "a.ttl", ".jsonld", "x"])

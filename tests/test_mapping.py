@@ -9,10 +9,11 @@ import pytest
 import rdflib
 
 from conftest import FIXTURES, ROOT, SOURCES, need_tool
-from zaisei import iris, mapping, sources
-from zaisei.render import render
+from zaisei.graph import iris, mapping
+from zaisei import sources
+from zaisei.rdf.render import render
 from zaisei.sources import TABLES
-from zaisei.store import GraphStore
+from zaisei.rdf.store import GraphStore
 
 BASE = "http://127.0.0.1:8080"
 PREFIXES = """

@@ -9,8 +9,8 @@ import pytest
 
 from conftest import FIXTURES, IN_CI, SHARED, SOURCES, run_cli
 from zaisei import sources
-from zaisei.reconcile import reconcile
-from zaisei.scan import Document, scan
+from zaisei.sources.reconcile import reconcile
+from zaisei.sources.scan import Document, scan
 
 
 def test_minato_reconciles_with_every_figure_accounted_for():

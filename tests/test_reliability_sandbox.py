@@ -19,7 +19,7 @@ import pytest
 
 from test_reliability_support import Served, get, raw
 from test_sparql_support import Listener
-from zaisei.store import StoreError, parse
+from zaisei.rdf.store import StoreError, parse
 
 
 @pytest.fixture(scope="module")

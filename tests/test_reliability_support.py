@@ -37,7 +37,7 @@ from conftest import ROOT, free_port
 
 MiB = 2**20
 # Installed as sitecustomize.py in the audited server's environment (it reaches the engine's
-# zygote and workers too, which are `python -m zaisei.engine` children of the server).
+# zygote and workers too, which are `python -m zaisei.serving.engine` children of the server).
 AUDIT = r'''
 import os, sys
 _log = os.environ.get("ZAISEI_AUDIT_LOG")

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-import zaisei.web
+import zaisei.serving.web
 from test_reliability_support import Served, get, raw
-from zaisei.web import SECURITY_HEADERS
+from zaisei.serving.web import SECURITY_HEADERS
 
-STATIC = Path(zaisei.web.__file__).resolve().parent / "static"
+STATIC = Path(zaisei.serving.web.__file__).resolve().parent / "static"
 CANARY = "canary-" + secrets.token_hex(8)
 
 

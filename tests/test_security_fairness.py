@@ -193,14 +193,14 @@ def _front_rss(server) -> int:
 
 
 def _engine_processes(server) -> list[int]:
-    """The zygote and its workers: `python -m zaisei.engine` processes under the server."""
+    """The zygote and its workers: `python -m zaisei.serving.engine` processes under the server."""
     return [pid for pid in tree(server.pid) if _is_engine(pid)]
 
 
 def _is_engine(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
-            return b"zaisei.engine" in cmdline.read()
+            return b"zaisei.serving.engine" in cmdline.read()
     except OSError:
         return False
 

@@ -18,7 +18,7 @@ import pytest
 from conftest import ROOT
 from test_reliability_support import Served, get, raw
 from test_sparql_support import Listener
-from zaisei.engine import Job, LocalEngine
+from zaisei.serving.engine import Job, LocalEngine
 
 BYPASSES = [
     "SELECT * {{ ?s ?p ?o.SERVICE <{url}sparql> {{ ?x ?y ?leak }} }}",
@@ -92,7 +92,7 @@ def test_the_sandbox_is_reported_by_healthz(server):
 
 
 def test_a_confined_process_cannot_open_an_internet_socket():
-    code = ("import socket, sys; from zaisei.engine.sandbox import confine; how = confine(); "
+    code = ("import socket, sys; from zaisei.serving.engine.sandbox import confine; how = confine(); "
             "s = None\ntry:\n s = socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=1)\n"
             "except OSError as e:\n print(how, e.errno)\nelse:\n print(how, 'connected')")
     listener = Listener()

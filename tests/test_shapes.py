@@ -26,8 +26,11 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import RDF
 
 from conftest import FIXTURES, ROOT, SOURCES
-from zaisei import mapping, sources, store, validate_sparql
-from zaisei import validate as shacl
+from zaisei.graph import mapping
+from zaisei import sources
+from zaisei.rdf import store
+from zaisei.validation import constraints as validate_sparql
+from zaisei.validation import shacl
 
 BASE = "http://127.0.0.1:8080"
 CASES = FIXTURES / "shapes"

@@ -21,9 +21,9 @@ import pytest
 from conftest import ROOT, run_cli, start_server, stop_server
 from test_sparql_support import LiveServer
 
-from zaisei.engine import Job
-from zaisei.publication import Publication, PublicationError
-from zaisei.snapshot import KEEP, make, open_snapshot, prune
+from zaisei.serving.engine import Job
+from zaisei.serving.published import Publication, PublicationError
+from zaisei.serving.snapshot import KEEP, make, open_snapshot, prune
 
 OUTPUT = ROOT / "output"
 TOTAL = """PREFIX zs: <https://w3id.org/zaisei/def/>

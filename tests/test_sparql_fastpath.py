@@ -11,23 +11,14 @@ import pytest
 from werkzeug.test import EnvironBuilder
 
 from test_sparql_support import tiny_output
-from zaisei.engine import QueryTimeout
-from zaisei.engine import solutions_json as engine_json
-from zaisei.safety import check_nesting, keyword
-from zaisei.query import (
-    FORMS,
-    UPDATE_KEYWORDS,
-    Inspection,
-    QueryRefused,
-    inspect,
-    load_output,
-    tokens,
-    unescape_codepoints,
-)
-from zaisei.store import solutions_json as store_json
-from zaisei.web import create_app
-from zaisei.web.fastpath import FastPath
-from zaisei.web.sparql import COMMON_ACCEPT
+from zaisei.serving.engine import QueryTimeout
+from zaisei.serving.engine import solutions_json as engine_json
+from zaisei.serving.safety import check_nesting, keyword
+from zaisei.serving.query import FORMS, UPDATE_KEYWORDS, Inspection, QueryRefused, inspect, load_output, tokens, unescape_codepoints
+from zaisei.rdf.store import solutions_json as store_json
+from zaisei.serving.web import create_app
+from zaisei.serving.web.fastpath import FastPath
+from zaisei.serving.web.sparql import COMMON_ACCEPT
 
 GRAPH = "http://example.org/graph/a"
 DATA = "".join(f'<http://example.org/s{n}> <http://example.org/p> "値 {n}"@ja .\n'

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from zaisei.safety import MAX_NESTING, Inspection, QueryRefused, inspect, tokens
+from zaisei.serving.safety import MAX_NESTING, Inspection, QueryRefused, inspect, tokens
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 OBJECTS = [ox.NamedNode("urn:c"), ox.Literal("x"), ox.Literal("x", language="en"), ox.Literal("1", datatype=ox.NamedNode(XSD + "integer")),
@@ -138,7 +138,7 @@ def test_strict_mode_refuses_what_is_not_sparql():
 
 # --- queries small enough for the server process (engine/cheap.py) ---------------------------
 
-from zaisei.engine.cheap import cheap_pattern  # noqa: E402
+from zaisei.serving.engine.cheap import cheap_pattern  # noqa: E402
 
 
 @pytest.mark.parametrize("query, pattern", [

@@ -140,8 +140,8 @@ def _description(server, accept: str = "text/turtle") -> rdflib.Graph:
     media = headers["Content-Type"].split(";")[0]
     assert media == accept
     if media == "application/ld+json":  # rdflib's JSON-LD parser warns (ConjunctiveGraph); read via N-Triples
-        from zaisei.render import render
-        from zaisei.store import parse
+        from zaisei.rdf.render import render
+        from zaisei.rdf.store import parse
 
         body, media = render(parse(body, "jsonld"), "ntriples"), "application/n-triples"
     return rdflib.Graph().parse(data=body, format=RDF_PARSERS[media])

@@ -14,8 +14,8 @@ import pytest
 from conftest import need_tool, run_cli
 from test_sparql_protocol import TESTS, _check, _send
 from test_sparql_support import KASEI, Listener, LiveServer, free_port, minato_output, protocol_output, tiny_output
-from zaisei.engine import publish
-from zaisei.query import examples
+from zaisei.serving.engine import publish
+from zaisei.serving.query import examples
 
 
 class OxigraphServer:

@@ -41,7 +41,7 @@ def _scratch() -> Path:
 def minato_output() -> Path:
     """sources/ built into a temporary output/ (once per process); else the committed output/; else skip."""
     if importlib.util.find_spec("zaisei.validate") is not None:
-        from zaisei.build import Project, build
+        from zaisei.publication.build import Project, build
 
         output = _scratch() / "output"
         build(Project(output=output))
@@ -75,7 +75,7 @@ class LiveServer:
     """create_app(output, **settings) served by waitress on a free loopback port, in a thread."""
 
     def __init__(self, output: Path, **settings):
-        from zaisei.web import create_app
+        from zaisei.serving.web import create_app
 
         # The server first (its port is the app's public URL), then the app it serves.
         self.server = waitress.create_server(lambda environ, respond: self.app(environ, respond), host="127.0.0.1",
@@ -154,7 +154,7 @@ def free_port() -> int:
 
 
 def test_tiny_output_is_a_publication():
-    from zaisei.publication import Publication
+    from zaisei.serving.published import Publication
 
     publication = Publication(protocol_output())
     assert publication.graphs == [f"{KASEI}data{n}.rdf" for n in (1, 2, 3)]

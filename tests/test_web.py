@@ -10,7 +10,7 @@ import pytest
 import rdflib
 import requests
 
-from zaisei.store import GraphStore
+from zaisei.rdf.store import GraphStore
 
 FORMATS = {"text/turtle": "turtle", "application/ld+json": "json-ld", "application/n-triples": "nt",
            "application/rdf+xml": "xml"}

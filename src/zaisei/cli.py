@@ -11,10 +11,11 @@ from pathlib import Path
 
 import click
 
-from . import mapping, sources
-from .reconcile import reconcile as run_reconcile
-from .scan import Document, scan as run_scan
-from .settings import DEFAULTS, SETTINGS, help_for, option
+from zaisei.graph import mapping
+from zaisei import sources
+from zaisei.sources.reconcile import reconcile as run_reconcile
+from zaisei.sources.scan import Document, scan as run_scan
+from zaisei.settings import DEFAULTS, SETTINGS, help_for, option
 
 
 def _load(name: str, root: str):
@@ -73,8 +74,8 @@ def reconcile(dataset: str, root: str, verbose: bool):
 @click.option("--lang", type=click.Choice(["en", "ja"]), default="en", help="Language of the readable report.")
 def validate(dataset, files, root, base, report, lang):
     """Validate DATASET (mapped from its sources) or graph FILES with the SHACL shapes."""
-    from . import validate as shacl
-    from .build import ROOT
+    from zaisei.validation import shacl
+    from zaisei.publication.build import ROOT
 
     if bool(dataset) == bool(files):
         raise click.UsageError("give a DATASET or --data FILE..., not both")
@@ -94,22 +95,22 @@ def validate(dataset, files, root, base, report, lang):
 def _mapped_graph(name: str, root: str, base: str):
     import rdflib
 
-    from .build import ROOT
-    from .render import render
+    from zaisei.publication.build import ROOT
+    from zaisei.rdf.render import render
 
     triples = mapping.run(_load(name, root), ROOT / "mappings", base)
     return rdflib.Graph().parse(data=render(triples, "ntriples"), format="nt")
 
 
 def _project(output: str, base: str, root: str, reuse: bool = True):
-    from .build import Project
+    from zaisei.publication.build import Project
 
     return Project(sources=Path(root), output=Path(output), base=base, reuse=reuse)
 
 
 def _open_store(output: str, store: str) -> Path | None:
     """Make (or check) the persisted store of the output; exit 2 when that fails."""
-    from .publication import Publication, PublicationError
+    from zaisei.serving.published import Publication, PublicationError
 
     try:
         publication = Publication(Path(output), Path(store))
@@ -132,7 +133,7 @@ def _open_store(output: str, store: str) -> Path | None:
               "in FOLDER, so `zaisei serve --store FOLDER` starts at once. " + help_for("store"))
 def build(datasets, root, output, base, quiet, as_json, rebuild, store):
     """Reconcile, map, validate and publish DATASETS (default: all) to the output folder."""
-    from .build import BuildError, build as run_build
+    from zaisei.publication.build import BuildError, build as run_build
 
     progress = None if quiet or as_json else (lambda message: click.echo(f"  {message}"))
     try:
@@ -162,7 +163,7 @@ def build(datasets, root, output, base, quiet, as_json, rebuild, store):
 @click.option("--store", default=None, metavar="FOLDER", help=help_for("store"))
 def query(sparql, output, fmt, store):
     """Answer a SPARQL query against the built graph in the output folder."""
-    from .query import QueryError, answer
+    from zaisei.serving.query import QueryError, answer
 
     try:
         click.echo(answer(Path(output), sparql, fmt, store and Path(store)), nl=False)
@@ -184,8 +185,8 @@ def _server_options(command):
 @_server_options
 def serve(**settings):
     """Serve the published output: Linked Data pages, downloads and SPARQL (granian)."""
-    from .publication import PublicationError
-    from .server import ServeError, serve as run_server
+    from zaisei.serving.published import PublicationError
+    from zaisei.serving.server import ServeError, serve as run_server
 
     try:
         run_server(settings, started=lambda url: click.echo(f"serving {settings['output']}/ at {url}/ "
@@ -204,7 +205,7 @@ def serve(**settings):
 @click.option("--output", default=DEFAULTS["output"], help=help_for("output"))
 def publish(graph_store, output):
     """PUT each dataset's graph of the build into a graph store, replacing the graph there."""
-    from .engine import EngineFailure, publish as run_publish
+    from zaisei.serving.engine import EngineFailure, publish as run_publish
 
     try:
         done = run_publish(Path(output), graph_store)

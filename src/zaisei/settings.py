@@ -101,6 +101,6 @@ def project_root():
 if __name__ == "__main__":  # python3 -m zaisei.settings > docs/settings.md
     print("# Settings\n\nEvery setting, as declared in `src/zaisei/settings.py` (generated: "
           "`python3 -m zaisei.settings > docs/settings.md`). Each is a keyword of "
-          "`zaisei.web.create_app(output, **settings)`; the commands take those that apply to them "
+          "`zaisei.serving.web.create_app(output, **settings)`; the commands take those that apply to them "
           "as options (`zaisei COMMAND --help`).\n")
     print(markdown(), end="")

@@ -1,0 +1,181 @@
+"""The figures as a table: figures.csv, its CSVW metadata, and a Fiscal Data Package.
+
+The rows are read back out of the built graph with SPARQL, so the CSV can
+never say something the RDF does not; the CSVW metadata maps each column to
+the property it came from, so a CSVW processor rebuilds the same triples.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from zaisei.rdf.render import PREFIXES
+from zaisei.rdf.store import GraphStore
+
+# (column, CSVW property, datatype or "iri"/"lang:xx"/None, aboutUrl override)
+COLUMNS = (
+    ("figure", None, "iri", None),
+    ("type", None, None, None),
+    ("class", "rdf:type", "iri", None),
+    ("key", "dcterms:identifier", "string", None),
+    ("label_ja", "rdfs:label", "lang:ja", None),
+    ("label_en", "rdfs:label", "lang:en", None),
+    ("fiscal_year", None, "integer", None),
+    ("fiscal_period", "obeu-dimension:fiscalPeriod", "iri", None),
+    ("amount_yen", "zs:amount", "decimal", None),
+    ("ratio_percent", "zs:compositionRatio", "decimal", None),
+    ("change_yen", "zs:changeAmount", "decimal", None),
+    ("change_rate_percent", "zs:changeRate", "decimal", None),
+    ("value", "zs:value", "decimal", None),
+    ("unit", "zs:unit", "string", None),
+    ("approximate", "zs:approximate", "boolean", None),
+    ("account", "zs:account", "iri", None),
+    ("priority", "zs:priority", "iri", None),
+    ("about", "zs:about", "iri", None),
+    ("source", "zs:source", "iri", None),
+    ("source_line", "zs:line", "integer", "{+source}"),
+    ("source_quote", "oa:exact", "string", "{+source}/text"),
+)
+_TYPES = ("account", "pillar", "initiative", "change", "policy", "indicator")
+
+QUERY = """
+PREFIX zs: <https://w3id.org/zaisei/def/>
+PREFIX qb: <http://purl.org/linked-data/cube#>
+PREFIX obeu-dimension: <http://data.openbudgets.eu/ontology/dsd/dimension/>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX oa: <http://www.w3.org/ns/oa#>
+SELECT ?figure ?type ?class ?key ?label_ja ?label_en ?fiscal_year ?fiscal_period ?amount_yen
+       ?ratio_percent ?change_yen ?change_rate_percent ?value ?unit ?approximate ?account
+       ?priority ?about ?source ?source_line ?source_quote
+WHERE {
+  {
+    ?figure a zs:AccountFigure ; zs:account ?account ; obeu-dimension:fiscalPeriod ?fiscal_period ;
+            zs:amount ?amount_yen ; dcterms:identifier ?key .
+    OPTIONAL { ?figure zs:compositionRatio ?ratio_percent }
+    BIND("account" AS ?type) BIND(zs:AccountFigure AS ?class) BIND(zs:amount AS ?main)
+  } UNION {
+    ?figure a zs:PriorityFigure ; zs:priority ?priority ; obeu-dimension:fiscalPeriod ?fiscal_period ;
+            zs:amount ?amount_yen .
+    ?priority dcterms:identifier ?key .
+    BIND(IF(EXISTS { ?priority a zs:Initiative }, "initiative", "pillar") AS ?type)
+    BIND(zs:PriorityFigure AS ?class) BIND(zs:amount AS ?main)
+  } UNION {
+    ?figure a zs:YearOnYearChange ; dcterms:identifier ?key ; zs:changeAmount ?change_yen .
+    OPTIONAL { ?figure zs:changeRate ?change_rate_percent }
+    BIND("change" AS ?type) BIND(zs:YearOnYearChange AS ?class) BIND(zs:changeAmount AS ?main)
+  } UNION {
+    ?figure a ?class ; dcterms:identifier ?key ; zs:value ?value ; zs:unit ?unit .
+    FILTER(?class IN (zs:PolicyFigure, zs:Indicator))
+    OPTIONAL { ?figure zs:approximate ?approximate }
+    OPTIONAL { ?figure zs:about ?about }
+    BIND(IF(?class = zs:PolicyFigure, "policy", "indicator") AS ?type) BIND(zs:value AS ?main)
+  }
+  OPTIONAL { ?figure rdfs:label ?label_ja FILTER(LANG(?label_ja) = "ja") }
+  OPTIONAL { ?figure rdfs:label ?label_en FILTER(LANG(?label_en) = "en") }
+  OPTIONAL { ?source zs:supports ?main . ?figure zs:source ?source .
+             ?source zs:line ?source_line ; oa:hasSelector ?selector . ?selector oa:exact ?source_quote }
+  BIND(STRAFTER(STR(?fiscal_period), "/fiscal-year/") AS ?fiscal_year)
+}
+"""
+
+
+def _cell(term) -> str:
+    return "" if term is None else term.value
+
+
+def figure_rows(triples) -> list[dict[str, str]]:
+    """One row per figure per fiscal year, in a stable order."""
+    store = GraphStore()
+    store.add(triples)
+    names = [c[0] for c in COLUMNS]
+    rows = [{name: _cell(solution[name]) for name in names} for solution in store.query(QUERY)]
+    return sorted(rows, key=lambda r: (_TYPES.index(r["type"]), r["key"], r["fiscal_year"], r["figure"]))
+
+
+def figures_csv(rows: list[dict[str, str]]) -> bytes:
+    buffer = io.StringIO(newline="")
+    writer = csv.DictWriter(buffer, fieldnames=[c[0] for c in COLUMNS], lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8")
+
+
+def _column(name, prop, kind, about) -> dict:
+    column = {"name": name, "titles": name}
+    if prop is None:
+        column["suppressOutput"] = True
+    else:
+        prefix, local = prop.split(":", 1)
+        column["propertyUrl"] = PREFIXES[prefix] + local
+    if kind == "iri" and prop:
+        column["valueUrl"] = "{+" + name + "}"
+    elif kind and kind.startswith("lang:"):
+        column["lang"] = kind[5:]
+    elif kind and kind != "iri":
+        column["datatype"] = kind
+    if about:
+        column["aboutUrl"] = about
+    return column
+
+
+def csvw_metadata(dataset, base: str) -> dict:
+    """CSV on the Web metadata mapping figures.csv back to the graph's triples."""
+    return {
+        "@context": ["http://www.w3.org/ns/csvw", {"@language": "ja"}],
+        "url": "figures.csv",
+        "dc:title": {"@value": dataset.description["title_en"] + " - figures", "@language": "en"},
+        "dc:license": {"@id": dataset.description["licence"]},
+        "tableSchema": {
+            "columns": [_column(*column) for column in COLUMNS],
+            "primaryKey": ["figure"],
+            "aboutUrl": "{+figure}",
+        },
+    }
+
+
+def datapackage(dataset, rows: list[dict[str, str]]) -> dict:
+    """A Fiscal Data Package: the figures resource plus the OpenSpending model."""
+    types = {"decimal": "number", "integer": "integer", "boolean": "boolean"}
+    fields = [{"name": name, "type": types.get(kind or "", "string")} for name, _, kind, _ in COLUMNS]
+    description = dataset.description
+    return {
+        "profile": "tabular-data-package",
+        "name": dataset.key,
+        "title": description["title_en"],
+        "description": description["description_en"],
+        "licenses": [{"name": "CC-BY-4.0", "path": description["licence"], "title": "Creative Commons Attribution 4.0"}],
+        "keywords": description.get("keywords_en", []),
+        "countryCode": "JP",
+        "resources": [{
+            "name": "figures", "path": "figures.csv", "profile": "tabular-data-resource",
+            "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
+            "schema": {"fields": fields, "primaryKey": ["figure"]},
+        }],
+        "model": {
+            "measures": {"amount": {"source": "amount_yen", "currency": "JPY"}},
+            "dimensions": {
+                "fiscal_year": {"dimensionType": "datetime", "primaryKey": ["fiscal_year"],
+                                "attributes": {"fiscal_year": {"source": "fiscal_year"}}},
+                "classification": {"dimensionType": "classification", "primaryKey": ["key"],
+                                   "attributes": {"key": {"source": "key"}, "label_ja": {"source": "label_ja"},
+                                                  "label_en": {"source": "label_en"}, "type": {"source": "type"}}},
+            },
+        },
+    }
+
+
+def _json(document: dict) -> bytes:
+    return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+def write(triples, dataset, folder: Path, base: str) -> None:
+    """figures.csv, figures.csv-metadata.json and datapackage.json into folder."""
+    rows = figure_rows(triples)
+    (folder / "figures.csv").write_bytes(figures_csv(rows))
+    (folder / "figures.csv-metadata.json").write_bytes(_json(csvw_metadata(dataset, base)))
+    (folder / "datapackage.json").write_bytes(_json(datapackage(dataset, rows)))

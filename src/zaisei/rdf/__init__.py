@@ -1,0 +1,1 @@
+"""The RDF core every stage shares: formats, namespaces, the store (pyoxigraph), rendering."""

@@ -1,0 +1,155 @@
+"""A remote SPARQL 1.1 engine in place of the local workers, and publishing the build to it."""
+
+from __future__ import annotations
+
+import socket
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from zaisei.serving.published import Publication, PublicationError
+from zaisei.serving.query import QueryError
+from zaisei.rdf.render import render
+from zaisei.rdf.store import StoreError, convert_results, count_results, parse
+from zaisei.serving.engine import Answer, EngineFailure, Job, Overloaded, QueryTimeout, acceptable, too_large, too_many
+from zaisei.serving.engine.admission import Admission, FairQueue
+
+ABSENT_GRAPH = "urn:x-zaisei:absent-graph"   # stands for graph IRIs we do not hold: empty, never fetched
+_REMOTE_ACCEPT = "application/sparql-results+json, application/n-triples;q=0.9"
+
+
+class RemoteEngine:
+    """Fronts any SPARQL 1.1 engine: the same checks (made by the caller), dataset and caps.
+
+    Queries without FROM are confined to our graphs by sending them as the protocol
+    dataset, so every engine sees the same union default graph whatever its own
+    default is. Answers are re-serialised here, so the client gets the same formats.
+    """
+
+    def __init__(self, url: str, graphs: list[str], timeout: float = 10.0, slots: int = 4, per_client: int = 2,
+                 queue_size: int = 128):
+        self.url, self.graphs, self.timeout = url, list(graphs), timeout
+        self.admission = Admission(max(1, queue_size // 2), queue_size)
+        # Queries in flight to the engine at once, handed out fairly as the local workers are.
+        self.slots = FairQueue(per_client)
+        for slot in range(slots):
+            self.slots.put(slot)
+
+    def _dataset(self, job: Job) -> list[tuple[str, str]]:
+        if job.default_graphs is None and job.named_graphs is None:
+            graphs = self.graphs if job.union else []
+            return [("default-graph-uri", g) for g in graphs] + [("named-graph-uri", g) for g in graphs]
+        own = set(self.graphs)
+        default = sorted({g if g in own else ABSENT_GRAPH for g in job.default_graphs or ()} or {ABSENT_GRAPH})
+        named = sorted({g if g in own else ABSENT_GRAPH for g in job.named_graphs or ()} or {ABSENT_GRAPH})
+        return [("default-graph-uri", g) for g in default] + [("named-graph-uri", g) for g in named]
+
+    def run(self, job: Job) -> Answer:
+        """Send the job, read the answer within the deadline, then cap and re-serialise it."""
+        deadline = job.deadline or time.monotonic() + self.timeout
+        with self.admission.admit(job.client):
+            try:
+                slot = self.slots.get(job.client, deadline)
+            except TimeoutError:
+                raise Overloaded(f"every connection to the SPARQL engine stayed busy for the {self.timeout:g} s "
+                                 f"a query may take; try again shortly", status=503) from None
+            try:
+                return self._run(job, deadline)
+            finally:
+                self.slots.put(slot)
+                self.slots.done(job.client)
+
+    def _run(self, job: Job, deadline: float) -> Answer:
+        # The protocol has no base parameter: a leading BASE does it (a later BASE in the query wins).
+        query = f"BASE <{job.base}>\n{job.query}" if job.base else job.query
+        body = urllib.parse.urlencode([("query", query)] + self._dataset(job)).encode()
+        request = urllib.request.Request(self.url, data=body, method="POST", headers={
+            "Content-Type": "application/x-www-form-urlencoded", "Accept": _REMOTE_ACCEPT})
+        try:
+            with _OPENER.open(request, timeout=max(0.001, deadline - time.monotonic())) as response:
+                data, media = _read_capped(response, deadline, job.max_bytes), response.headers.get_content_type()
+        except urllib.error.HTTPError as exc:
+            with exc:  # it holds the connection until closed
+                message = exc.read(65536).decode("utf-8", "replace").strip() or exc.reason
+            raise QueryError(f"the SPARQL engine refused the query: {message}",
+                             status=exc.code if 400 <= exc.code < 500 else 502) from None
+        except (TimeoutError, socket.timeout):
+            raise QueryTimeout(f"the query was stopped after {self.timeout:g} s, this endpoint's limit",
+                               status=504) from None
+        except (OSError, urllib.error.URLError) as exc:
+            raise EngineFailure(f"the SPARQL engine did not answer: {exc}", status=502) from None
+        return self._answer(job, data, media)
+
+    def _answer(self, job: Job, data: bytes, media: str) -> Answer:
+        try:
+            if media == "application/n-triples":
+                triples = parse(data, "ntriples")
+                if len(triples) > job.max_results:
+                    raise too_many(job.max_results)
+                fmt = acceptable(job.rdf_format, "triples")
+                return Answer("triples", fmt, render(triples, fmt), len(triples))
+            kind, rows = count_results(data, "json")
+            if rows > job.max_results:
+                raise too_many(job.max_results)
+            fmt = acceptable(job.results_format, kind)
+            return Answer(kind, fmt, convert_results(data, "json", fmt), rows)
+        except StoreError as exc:
+            raise EngineFailure(f"the SPARQL engine's answer ({media}) is unreadable: {exc}", status=502) from None
+
+    def status(self) -> dict:
+        return {"engine": self.url, **self.admission.load()}
+
+    def close(self) -> None:
+        """Nothing to stop: one connection per query."""
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """The engine's address is configured; a redirect elsewhere is not followed."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect, urllib.request.ProxyHandler({}))
+
+
+def _read_capped(response, deadline: float, max_bytes: int) -> bytes:
+    chunks, total = [], 0
+    while chunk := response.read(1 << 16):
+        total += len(chunk)
+        if total > max_bytes:
+            raise too_large(total, max_bytes)
+        if time.monotonic() > deadline:
+            raise TimeoutError
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def publish(output: Path, graph_store: str, timeout: float = 60.0) -> list[tuple[str, int, int]]:
+    """PUT each graph of the publication to a SPARQL 1.1 Graph Store (replacing it), the same
+    graphs the local engine holds (datasets, ontology, catalog, VoID): [(graph, triples, status)]."""
+    try:
+        publication = Publication(Path(output))
+    except PublicationError as exc:
+        raise EngineFailure(str(exc), status=503) from exc
+    graphs = {graph: publication.store.triples(graph) for graph in publication.graphs}
+    done = []
+    for graph, triples in sorted(graphs.items()):
+        separator = "&" if "?" in graph_store else "?"
+        target = f"{graph_store}{separator}{urllib.parse.urlencode({'graph': graph})}"
+        request = urllib.request.Request(target, data=render(triples, "ntriples"), method="PUT",
+                                         headers={"Content-Type": "application/n-triples"})
+        try:
+            with _OPENER.open(request, timeout=timeout) as response:
+                done.append((graph, len(triples), response.status))
+        except urllib.error.HTTPError as exc:
+            with exc:
+                message = exc.read(4096).decode("utf-8", "replace")
+            raise EngineFailure(f"{target}: {exc.code} {message}", status=502) from None
+        except OSError as exc:
+            raise EngineFailure(f"{graph_store}: {exc}", status=502) from None
+    return done
+
+

@@ -1,0 +1,157 @@
+"""View models for HTML pages: labels in the reader's language, amounts as the city writes them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from flask import request
+
+from zaisei.sources.amounts import format_percent, format_yen
+from zaisei.graph.iris import VOCAB, document_path
+from zaisei.rdf.store import is_iri, is_literal
+
+ZS = VOCAB
+MONEY = {ZS + "amount", ZS + "changeAmount"}
+PERCENT = {ZS + "compositionRatio", ZS + "changeRate"}
+HIDDEN = {ZS + "source"}  # shown as the quote panel instead
+SUPPORTED_LANGUAGES = ("ja", "en")
+_RDF, _RDFS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#", "http://www.w3.org/2000/01/rdf-schema#"
+_SKOS, _DCT, _SCHEMA = "http://www.w3.org/2004/02/skos/core#", "http://purl.org/dc/terms/", "http://schema.org/"
+_QB, _OA = "http://purl.org/linked-data/cube#", "http://www.w3.org/ns/oa#"
+# Labels for the reused vocabularies' terms that pages show most (ours come from the ontology).
+KNOWN_LABELS = {
+    _RDF + "type": ("種類", "type"), _RDFS + "label": ("ラベル", "label"), _RDFS + "comment": ("説明", "comment"),
+    _SKOS + "prefLabel": ("名称", "name"), _SKOS + "broader": ("上位", "broader"),
+    _SKOS + "narrower": ("下位", "narrower"), _SKOS + "inScheme": ("体系", "in scheme"),
+    _SKOS + "topConceptOf": ("最上位の体系", "top concept of"), _SKOS + "hasTopConcept": ("最上位の項目", "top concept"),
+    _SKOS + "notation": ("記号", "notation"), _SKOS + "member": ("要素", "member"),
+    _DCT + "identifier": ("識別子", "identifier"), _DCT + "title": ("題名", "title"),
+    _DCT + "source": ("出典", "source"), _DCT + "publisher": ("公表者", "publisher"),
+    _QB + "dataSet": ("データセット", "data set"), _QB + "Observation": ("観測値", "observation"),
+    _SCHEMA + "name": ("名称", "name"), _SCHEMA + "address": ("所在地", "address"),
+    _SCHEMA + "containedInPlace": ("所在する施設", "contained in"), _SCHEMA + "containsPlace": ("含む施設", "contains"),
+    _SCHEMA + "description": ("説明", "description"), _SCHEMA + "streetAddress": ("住所", "street address"),
+    _OA + "hasSource": ("出典文書", "source document"), _OA + "hasSelector": ("選択子", "selector"),
+    _OA + "exact": ("引用文", "exact quote"), _SKOS + "Concept": ("概念", "concept"),
+}
+
+
+def language() -> str:
+    """?lang= wins, then Accept-Language, then Japanese."""
+    asked = request.args.get("lang", "")
+    if asked in SUPPORTED_LANGUAGES:
+        return asked
+    best = request.accept_languages.best_match(SUPPORTED_LANGUAGES)
+    return best or "ja"
+
+
+def pick(by_lang: dict[str, str] | None, lang: str, fallback: str = "") -> str:
+    """The label in lang, else Japanese, else any, else fallback."""
+    if not by_lang:
+        return fallback
+    return by_lang.get(lang) or by_lang.get("ja") or by_lang.get("") or next(iter(by_lang.values()))
+
+
+def local_name(iri: str) -> str:
+    return iri.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+
+
+def yen_text(value: str) -> tuple[str, str]:
+    """("17億9,071万円", "1,790,710,000円") for a yen amount, or the value twice."""
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        return value, value
+    if number != number.to_integral_value():
+        return value, value
+    return format_yen(int(number)), f"{int(number):,}円"
+
+
+def percent_text(value: str) -> str:
+    try:
+        return format_percent(Decimal(value).quantize(Decimal("0.1")))
+    except InvalidOperation:
+        return value
+
+
+def month_text(value: str, lang: str) -> str:
+    """"2022-04" -> "令和4年4月（2022年4月）" or "April 2022"."""
+    try:
+        year, month = (int(part) for part in value.split("-")[:2])
+    except ValueError:
+        return value
+    if lang == "en":
+        return f"{_MONTHS[month - 1]} {year}" if 1 <= month <= 12 else value
+    era = f"令和{year - 2018}年" if year >= 2019 else f"平成{year - 1988}年"
+    return f"{era}{month}月（{year}年{month}月）"
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December")
+
+
+@dataclass
+class Value:
+    """One value of a property, ready to print."""
+
+    text: str
+    href: str | None = None
+    title: str | None = None  # exact figure on hover
+    lang: str | None = None
+    datatype: str | None = None
+
+
+@dataclass
+class Row:
+    predicate: str
+    label: str
+    href: str | None
+    values: list[Value] = field(default_factory=list)
+
+
+class Presenter:
+    """Turns RDF terms of one description into printable values."""
+
+    def __init__(self, publication, labels: dict[str, dict[str, str]], lang: str):
+        self.publication, self.labels, self.lang = publication, labels, lang
+
+    def href(self, iri: str) -> str:
+        local = self.publication.local(iri)
+        if local and local.startswith("/id/"):
+            return document_path(local)
+        if iri.startswith(ZS):
+            return "/def/" + iri[len(ZS):]
+        return local or iri
+
+    def label(self, iri: str) -> str:
+        known = KNOWN_LABELS.get(iri)
+        fallback = (known[0] if self.lang == "ja" else known[1]) if known else local_name(iri)
+        return pick(self.labels.get(iri), self.lang, fallback)
+
+    def money(self, yen: str) -> Value:
+        written, exact = yen_text(yen)
+        return Value(written, title=exact, datatype="yen")
+
+    def value(self, predicate: str, term) -> Value:
+        if is_iri(term):
+            return Value(self.label(term.value), self.href(term.value), term.value)
+        if not is_literal(term):
+            return Value(str(term))
+        if predicate in MONEY:
+            return self.money(term.value)
+        if predicate in PERCENT:
+            return Value(percent_text(term.value), title=term.value, datatype="percent")
+        if term.datatype and term.datatype.value.endswith("#gYearMonth"):
+            return Value(month_text(term.value, self.lang), title=term.value)
+        return Value(term.value, lang=term.language or None)
+
+    def rows(self, triples, incoming: bool = False) -> list[Row]:
+        rows: dict[str, Row] = {}
+        for triple in triples:
+            predicate = triple.predicate.value
+            if predicate in HIDDEN and not incoming:
+                continue
+            row = rows.setdefault(predicate, Row(predicate, self.label(predicate), self.href(predicate)))
+            row.values.append(self.value(predicate, triple.subject if incoming else triple.object))
+        return sorted(rows.values(), key=lambda r: (r.predicate != "http://www.w3.org/1999/02/22-rdf-syntax-ns#type", r.label))

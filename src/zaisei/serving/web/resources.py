@@ -1,0 +1,242 @@
+"""/id/... (things) answer 303 to /doc/... (documents), which are content-negotiated."""
+
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import quote
+
+from flask import Blueprint, Response, current_app, redirect, render_template, request
+
+from zaisei.graph.iris import classify, document_path, source_text, thing_path
+from zaisei.rdf.render import render
+from zaisei.serving.web.encoding import will_gzip
+from zaisei.serving.web.errors import render_error
+from zaisei.serving.web.negotiate import DOCUMENT_FORMATS, HTML, choose, split_suffix
+from zaisei.serving.web.present import ZS, Presenter, language, pick
+
+blueprint = Blueprint("resources", __name__)
+
+QUOTES = """
+PREFIX zs: <https://w3id.org/zaisei/def/>
+PREFIX oa: <http://www.w3.org/ns/oa#>
+SELECT ?quote ?line ?line_end ?exact ?supports WHERE {
+  ?this zs:source ?quote . ?quote zs:line ?line ; zs:lineEnd ?line_end ; oa:hasSelector ?selector .
+  ?selector oa:exact ?exact . OPTIONAL { ?quote zs:supports ?supports }
+} ORDER BY ?line ?quote
+"""
+COMPARISON = """
+PREFIX zs: <https://w3id.org/zaisei/def/>
+SELECT ?change ?current ?previous ?amount ?rate WHERE {
+  ?change zs:current ?current ; zs:previous ?previous ; zs:changeAmount ?amount .
+  OPTIONAL { ?change zs:changeRate ?rate }
+  FILTER(?current = ?this || ?previous = ?this || ?change = ?this)
+}
+"""
+FIGURES = """
+PREFIX zs: <https://w3id.org/zaisei/def/>
+PREFIX obeu-dimension: <http://data.openbudgets.eu/ontology/dsd/dimension/>
+SELECT ?figure ?amount ?value ?unit ?period WHERE {
+  { ?figure zs:priority ?this } UNION { ?figure zs:account ?this } UNION { ?figure zs:about ?this }
+  OPTIONAL { ?figure zs:amount ?amount } OPTIONAL { ?figure zs:value ?value ; zs:unit ?unit }
+  OPTIONAL { ?figure obeu-dimension:fiscalPeriod ?period }
+} ORDER BY DESC(?period) ?figure
+"""
+CHILDREN = """
+PREFIX zs: <https://w3id.org/zaisei/def/>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX schema: <http://schema.org/>
+SELECT ?child ?amount WHERE {
+  { ?child skos:broader ?this } UNION { ?child schema:containedInPlace ?this }
+  OPTIONAL { ?figure zs:priority|zs:account ?child ; zs:amount ?amount }
+} ORDER BY DESC(?amount) ?child
+"""
+PARENTS = """
+PREFIX zs: <https://w3id.org/zaisei/def/>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX schema: <http://schema.org/>
+SELECT ?parent WHERE {
+  { ?this zs:priority|zs:account|zs:about ?parent } UNION { ?this skos:broader|schema:containedInPlace ?parent }
+}
+"""
+
+
+def publication():
+    return current_app.extensions["zaisei"]
+
+
+def _path(prefix: str, rest: str) -> str:
+    """The request path as minted: Flask decoded %E4..., the IRIs keep it encoded."""
+    return prefix + quote(rest, safe="/!$&'()*+,;=:@-._~")
+
+
+@blueprint.route("/id/<path:rest>")
+def thing(rest: str):
+    """303 See Other to the document describing the thing."""
+    path = _path("/id/", rest)
+    if not publication().describe(publication().iri(path)).exists:
+        return render_error(404, "Not Found", f"No resource {path} in this publication.")
+    response = redirect(document_path(path) + _query_string(), code=303)
+    response.vary.add("Accept")
+    return response
+
+
+def _query_string() -> str:
+    return ("?" + request.query_string.decode("latin-1")) if request.query_string else ""
+
+
+@blueprint.route("/doc/<path:rest>")
+def document(rest: str):
+    """The description of a thing, in the format of the suffix or the Accept header."""
+    path, fmt = split_suffix(_path("/doc/", rest))
+    pub = publication()
+    page = request.args.get("page", "0")
+    if not page.isascii() or not page.isdigit() or len(page) > 6:
+        return render_error(400, "Bad Request", f"page must be a page number, not {page!r}")
+    description = pub.describe(pub.iri(thing_path(path)), int(page))
+    if not description.exists:
+        return render_error(404, "Not Found", f"No resource {thing_path(path)} in this publication.")
+    negotiated = fmt is None
+    fmt = fmt or choose(request.headers.get("Accept"))
+    if fmt is None:
+        return not_acceptable(path)
+    response = _html(description, path) if fmt is HTML else _rdf(description, fmt)
+    return _finish(response, path, fmt, negotiated)
+
+
+def not_acceptable(path: str):
+    formats = {f.media_type: path + f.suffix for f in DOCUMENT_FORMATS}
+    return render_error(406, "Not Acceptable", "Available formats: " + ", ".join(formats), {"formats": formats})
+
+
+def _rdf(description, fmt) -> Response:
+    pub = publication()
+    triples = description.triples + description.incoming + pub.label_triples(description)
+    return Response(render(triples, fmt.name), mimetype=fmt.media_type)
+
+
+def _finish(response: Response, path: str, fmt, negotiated: bool) -> Response:
+    pub = publication()
+    if negotiated:
+        response.vary.add("Accept")
+        response.headers["Content-Location"] = path + fmt.suffix
+    links = [f'<{path}{f.suffix}>; rel="alternate"; type="{f.media_type}"' for f in DOCUMENT_FORMATS if f is not fmt]
+    licence = _licence()
+    if licence:
+        links.append(f'<{licence}>; rel="license"')
+    response.headers["Link"] = ", ".join(links)
+    tag = hashlib.sha256(f"{pub.version}|{path}|{fmt.name}|{request.query_string!r}|{response.vary}".encode()).hexdigest()[:24]
+    response.set_etag(tag + ("-gzip" if will_gzip(response) else ""))
+    response.headers["Last-Modified"] = current_app.config["LAST_MODIFIED"]
+    response.headers.setdefault("Cache-Control", "public, max-age=300")
+    return response.make_conditional(request)
+
+
+def _licence() -> str | None:
+    rows = publication().select("SELECT ?l WHERE { ?d <http://purl.org/dc/terms/license> ?l } LIMIT 1")
+    return rows[0]["l"].value if rows else None
+
+
+def _html(description, path: str) -> Response:
+    pub, lang = publication(), language()
+    presenter = Presenter(pub, description.labels, lang)
+    kind = classify(pub.base, description.iri)
+    dataset = kind[1].get("dataset") if kind else None
+    context = {
+        "lang": lang, "path": path, "iri": description.iri,
+        "title": pick(description.labels.get(description.iri), lang, presenter.label(description.iri)),
+        "rows": presenter.rows(description.triples),
+        "incoming": presenter.rows(description.incoming, incoming=True),
+        "incoming_total": description.incoming_total,
+        "quotes": _quotes(description.iri, dataset),
+        "comparison": _comparison(description.iri, presenter),
+        "headline": _headline(description, presenter),
+        "figures": _figures(description.iri, presenter),
+        "children": _children(description.iri, presenter),
+        "breadcrumbs": _breadcrumbs(description.iri, presenter, dataset),
+        "formats": [(f.name, path + f.suffix) for f in DOCUMENT_FORMATS if f is not HTML],
+    }
+    response = Response(render_template("resource.html", **context), mimetype="text/html")
+    response.vary.add("Accept-Language")
+    return response
+
+
+def _quotes(iri: str, dataset: str | None) -> list[dict]:
+    rows = publication().select(QUOTES, this=iri)
+    view = source_text("", dataset) if dataset else None
+    return [{"line": r["line"].value, "line_end": r["line_end"].value, "exact": r["exact"].value,
+             "supports": r["supports"].value.rsplit("/", 1)[-1].rsplit("#", 1)[-1] if r["supports"] else "",
+             "href": view} for r in rows]
+
+
+def _headline(description, presenter: Presenter):
+    """The thing's own amount or value, printed large at the top."""
+    for triple in description.triples:
+        if triple.predicate.value in (ZS + "amount", ZS + "changeAmount", ZS + "value"):
+            unit = presenter.publication.store.literals(description.iri, ZS + "unit")
+            value = presenter.value(triple.predicate.value, triple.object)
+            if unit and unit[0][1] != "円":
+                value.text = f"{value.text} {unit[0][1]}"
+            elif unit:
+                value = presenter.money(triple.object.value)
+            return value
+    return None
+
+
+def _figures(iri: str, presenter: Presenter) -> list[dict]:
+    rows = publication().select(FIGURES, this=iri)
+    labels = publication().labels({r["figure"].value for r in rows} | {r["period"].value for r in rows if r["period"]})
+    presenter.labels.update(labels)
+    out = []
+    for row in rows:
+        if row["amount"] is not None:
+            value = presenter.money(row["amount"].value)
+        elif row["value"] is not None:
+            value = presenter.value(ZS + "value", row["value"])
+            value = value if row["unit"].value != "円" else presenter.money(row["value"].value)
+            value.text += "" if row["unit"].value == "円" else f" {row['unit'].value}"
+        else:
+            continue
+        out.append({"href": presenter.href(row["figure"].value), "label": presenter.label(row["figure"].value),
+                    "value": value})
+    return out
+
+
+def _children(iri: str, presenter: Presenter) -> list[dict]:
+    rows = publication().select(CHILDREN, this=iri)
+    presenter.labels.update(publication().labels({r["child"].value for r in rows}))
+    return [{"href": presenter.href(r["child"].value), "label": presenter.label(r["child"].value),
+             "value": presenter.money(r["amount"].value) if r["amount"] is not None else None} for r in rows]
+
+
+def _comparison(iri: str, presenter: Presenter) -> dict | None:
+    rows = publication().select(COMPARISON, this=iri)
+    if not rows:
+        return None
+    row, pub = rows[0], publication()
+    figures = {}
+    for role in ("current", "previous"):
+        node = row[role].value
+        amount = pub.store.literals(node, "https://w3id.org/zaisei/def/amount")
+        figures[role] = {"href": presenter.href(node), "label": pick(pub.labels([node]).get(node), presenter.lang),
+                         "amount": presenter.money(amount[0][1] if amount else "")}
+    figures["change"] = presenter.value("https://w3id.org/zaisei/def/changeAmount", row["amount"])
+    figures["rate"] = presenter.value("https://w3id.org/zaisei/def/changeRate", row["rate"]) if row["rate"] else None
+    figures["change_href"] = presenter.href(row["change"].value)
+    return figures
+
+
+def _breadcrumbs(iri: str, presenter: Presenter, dataset: str | None) -> list[tuple[str, str]]:
+    chain, current, seen = [], iri, {iri}
+    for _ in range(4):
+        rows = publication().select(PARENTS, this=current)
+        parents = sorted(r["parent"].value for r in rows if r["parent"].value not in seen)
+        if not parents:
+            break
+        current = parents[0]
+        seen.add(current)
+        label = pick(publication().labels([current]).get(current), presenter.lang, presenter.label(current))
+        chain.append((label, presenter.href(current)))
+    if dataset:
+        budget = publication().iri(f"/id/{dataset}/budget")
+        chain.append((pick(publication().labels([budget]).get(budget), presenter.lang, dataset), f"/datasets/{dataset}"))
+    return list(reversed(chain))
