@@ -228,7 +228,9 @@ def _jsonld_by_json_dumps(triples, prefixes) -> bytes:
 def test_jsonld_text_is_what_json_dumps_gives(published):
     import pyoxigraph as ox
 
-    from zaisei.rdf.render import PREFIXES, jsonld
+    from zaisei.rdf.namespaces import PREFIXES
+
+    from zaisei.rdf.render import jsonld
 
     ex, rdf_type = "http://example.org/", PREFIXES["rdf"] + "type"
     odd = ['a"b\\c\n\t\r\x01\u2028', "日本語", "", "\x7f", "</script>"]

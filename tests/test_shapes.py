@@ -64,7 +64,7 @@ def graph_of(dataset: str) -> rdflib.Graph:
 
 def prologue() -> str:
     """What every mutation.ru is run with: BASE is the build base, PREFIXes as in validate."""
-    return f"BASE <{BASE}/>\n" + "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in shacl.PREFIXES.items())
+    return f"BASE <{BASE}/>\n" + "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in shacl.REPORT_PREFIXES.items())
 
 
 def case_graph(folder: Path, case: dict) -> rdflib.Graph:
@@ -75,7 +75,7 @@ def case_graph(folder: Path, case: dict) -> rdflib.Graph:
         before = set(graph)
         # initNs: rdflib would otherwise re-bind its own defaults (schema: = https://schema.org/)
         # before every operation after the first, overriding the prologue's PREFIXes.
-        graph.update(prologue() + mutation.read_text(encoding="utf-8"), initNs=shacl.PREFIXES)
+        graph.update(prologue() + mutation.read_text(encoding="utf-8"), initNs=shacl.REPORT_PREFIXES)
         assert set(graph) != before, f"{mutation} changed nothing"
     return graph
 
@@ -83,8 +83,8 @@ def case_graph(folder: Path, case: dict) -> rdflib.Graph:
 def expand(name: str) -> str:
     """zsh:X / zs:x -> full IRI; id/... -> under BASE; full IRIs unchanged."""
     prefix, _, local = name.partition(":")
-    if prefix in shacl.PREFIXES and not local.startswith("//"):
-        return shacl.PREFIXES[prefix] + local
+    if prefix in shacl.REPORT_PREFIXES and not local.startswith("//"):
+        return shacl.REPORT_PREFIXES[prefix] + local
     return name if "://" in name else f"{BASE}/{name}"
 
 
@@ -184,7 +184,7 @@ def test_every_shape_and_sparql_constraint_has_a_fixture():
     covered = {expand(e["sourceShape"]) for folder in cases() for e in load_case(folder)["expected"]}
     assert sorted(set(core + sparql) - covered) == []
     constraints = {str(c) for c in shapes.objects(None, SH.sparql)}
-    assert all(c.startswith(shacl.PREFIXES["zsh"]) for c in constraints)  # named, one per shape
+    assert all(c.startswith(shacl.REPORT_PREFIXES["zsh"]) for c in constraints)  # named, one per shape
     assert {s + "-sparql" for s in sparql} == constraints
 
 
@@ -489,8 +489,8 @@ def test_ic12_optional_form_answers_as_the_not_exists_form():
     data = ox.Store()
     data.load(IC12_DATA.encode("utf-8"), format=ox.RdfFormat.TURTLE)
     shapes = shacl.load_shapes()
-    ours = str(shapes.value(URIRef(shacl.PREFIXES["zsh"] + "IC12-NoDuplicateObservations-sparql"), SH.select))
-    prefixes = {"qb": shacl.PREFIXES["qb"]}
+    ours = str(shapes.value(URIRef(shacl.REPORT_PREFIXES["zsh"] + "IC12-NoDuplicateObservations-sparql"), SH.select))
+    prefixes = {"qb": shacl.REPORT_PREFIXES["qb"]}
     observations = {q.subject for q in data.quads_for_pattern(None, ox.NamedNode(prefixes["qb"] + "dataSet"), None)}
 
     def answers(query: str) -> dict:

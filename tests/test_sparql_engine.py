@@ -11,7 +11,8 @@ import pytest
 from test_sparql_support import KASEI, protocol_output, tiny_output
 from zaisei.serving.engine import EngineFailure, Job, LocalEngine, QueryTimeout, execute
 from zaisei.serving.query import QueryRefused, inspect, load_output, run, unescape_codepoints
-from zaisei.rdf.store import RESULT_FORMATS, GraphStore, convert_results, parse, solutions_json
+from zaisei.rdf.store import RESULT_FORMATS, GraphStore, parse
+from zaisei.rdf.results import convert_results, solutions_json
 
 OWN = {f"{KASEI}data1.rdf"}
 

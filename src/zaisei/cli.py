@@ -15,6 +15,7 @@ from zaisei.graph import mapping
 from zaisei import sources
 from zaisei.sources.reconcile import reconcile as run_reconcile
 from zaisei.sources.scan import Document, scan as run_scan
+from zaisei.rdf.formats import of_kind
 from zaisei.settings import DEFAULTS, SETTINGS, help_for, option
 
 
@@ -158,7 +159,7 @@ def build(datasets, root, output, base, quiet, as_json, rebuild, store):
 @main.command()
 @click.argument("sparql")
 @click.option("--output", default=DEFAULTS["output"], help=help_for("output"))
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "tsv", "xml", "turtle", "ntriples"]),
+@click.option("--format", "fmt", type=click.Choice(["table", *(f.name for f in of_kind("results")), "turtle", "ntriples"]),
               default="table", help="Result format.")
 @click.option("--store", default=None, metavar="FOLDER", help=help_for("store"))
 def query(sparql, output, fmt, store):

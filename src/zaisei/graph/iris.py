@@ -13,8 +13,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-ONTOLOGY = "https://w3id.org/zaisei/def"
-VOCAB = ONTOLOGY + "/"
+from zaisei.rdf.namespaces import ONTOLOGY, VOCAB  # noqa: F401 - named here too: the IRI module
 
 # kind -> path under {base}; {dataset} and {key} are filled from the tables.
 # Fixed-prefix kinds first: classify() tries them in this order, so a

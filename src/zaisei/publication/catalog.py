@@ -27,27 +27,20 @@ from importlib import resources
 from pathlib import Path
 
 from zaisei.graph.iris import ONTOLOGY, document_path, download, mint, source_text, sparql_endpoint
-from zaisei.rdf.render import PREFIXES, render, render_sorted
+from zaisei.rdf.namespaces import ALL, PREFIXES, select
+from zaisei.rdf.render import render, render_sorted
 from zaisei.graph.description import Entry, dataset_entries, fill, pair
-from zaisei.rdf.store import TripleSet, expand, sort_key, text_literal, typed_literal
+from zaisei.rdf.terms import TripleSet, expand, text_literal, typed_literal
+from zaisei.rdf.store import sort_key
 from zaisei.publication.void import void_triples
 
 # Prefixes of the catalog files: the project's, plus the vocabularies only the
 # catalog cites, so the Turtle stays readable.
 CATALOG_PREFIXES = {
-    **PREFIXES,
-    "dcatap": "http://data.europa.eu/r5r/",
-    "eu-language": "http://publications.europa.eu/resource/authority/language/",
-    "eu-file-type": "http://publications.europa.eu/resource/authority/file-type/",
-    "eu-frequency": "http://publications.europa.eu/resource/authority/frequency/",
-    "eu-theme": "http://publications.europa.eu/resource/authority/data-theme/",
-    "eu-availability": "http://publications.europa.eu/resource/authority/planned-availability/",
-    "adms-publishertype": "http://purl.org/adms/publishertype/",
-    "adms-licencetype": "http://purl.org/adms/licencetype/",
+    **PREFIXES, **select("dcatap", "eu-language", "eu-file-type", "eu-frequency", "eu-theme", "eu-availability",
+                         "adms-publishertype", "adms-licencetype"),
 }
-IANA_MEDIA_TYPES = "http://www.iana.org/assignments/media-types/"
-EU_AUTHORITY = "http://publications.europa.eu/resource/authority/"
-FORMATS = "http://www.w3.org/ns/formats/"
+IANA_MEDIA_TYPES, EU_AUTHORITY, FORMATS = ALL["iana-media"], ALL["eu-authority"], ALL["formats"]
 
 # dcat:byteSize's datatype. DCAT 3 and DCAT-AP 3.0.0 (its text and its
 # consolidated shapes) say xsd:nonNegativeInteger; the split html/shacl/shapes.ttl

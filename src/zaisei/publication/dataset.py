@@ -28,9 +28,12 @@ from zaisei.graph import mapping
 from zaisei import sources
 from zaisei.graph.iris import mint
 from zaisei.sources.reconcile import Report, reconcile
+from zaisei.rdf.formats import FORMATS
+from zaisei.rdf.namespaces import PREFIXES
 from zaisei.rdf.render import render, render_quads, render_sorted
 from zaisei.settings import project_root
-from zaisei.rdf.store import GraphStore, parse, quad, sort_key
+from zaisei.rdf.store import GraphStore, parse, sort_key
+from zaisei.rdf.terms import quad
 
 ROOT = project_root()
 DATASET_FORMATS = ("turtle", "jsonld", "rdfxml")
@@ -140,9 +143,8 @@ def write_dataset(result: DatasetResult, folder: Path, target: Path, project: Pr
     out.mkdir(parents=True)
     ordered = sorted(result.triples, key=sort_key)  # once, for every format
     for format in DATASET_FORMATS:
-        suffix = {"turtle": "ttl", "jsonld": "jsonld", "rdfxml": "rdf"}[format]
-        (out / f"{result.key}.{suffix}").write_bytes(render_sorted(ordered, format))
-    (out / f"{result.key}.nt.gz").write_bytes(_gzip(render_sorted(ordered, "ntriples")))
+        (out / f"{result.key}{FORMATS[format].suffix}").write_bytes(render_sorted(ordered, format))
+    (out / f"{result.key}{FORMATS['ntriples'].suffix}.gz").write_bytes(_gzip(render_sorted(ordered, "ntriples")))
     (out / "validation.ttl").write_bytes(
         _report_turtle(result.validation, mint(project.base, "dataset", dataset=result.key)))
     dataset = sources.load(folder)
@@ -242,7 +244,7 @@ def _link_tree(source: Path, target: Path) -> None:
 
 def _recorded_warnings(report: Path) -> list[str]:
     """The warnings of a published validation.ttl, as "Warning: <focus> message" lines."""
-    sh = "http://www.w3.org/ns/shacl#"
+    sh = PREFIXES["sh"]
     store = GraphStore()
     store.add(parse(report.read_bytes(), "turtle"))
     rows = store.select(f"""SELECT ?focus (SAMPLE(?text) AS ?message) WHERE {{

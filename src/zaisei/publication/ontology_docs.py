@@ -10,12 +10,11 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from zaisei.rdf.namespaces import prologue
 from zaisei.graph.iris import ONTOLOGY, VOCAB
 from zaisei.rdf.store import GraphStore
 
-QUERY = """
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX owl: <http://www.w3.org/2002/07/owl#>
+QUERY = prologue("rdfs", "owl") + """
 SELECT ?term ?kind ?label_ja ?label_en ?comment_ja ?comment_en
        (GROUP_CONCAT(DISTINCT STR(?super); separator=" ") AS ?supers)
        (GROUP_CONCAT(DISTINCT STR(?domain); separator=" ") AS ?domains)

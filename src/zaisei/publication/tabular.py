@@ -12,7 +12,9 @@ import io
 import json
 from pathlib import Path
 
-from zaisei.rdf.render import PREFIXES
+from zaisei.rdf.namespaces import prologue
+from zaisei.rdf.formats import media_type
+from zaisei.rdf.namespaces import ALL, PREFIXES
 from zaisei.rdf.store import GraphStore
 
 # (column, CSVW property, datatype or "iri"/"lang:xx"/None, aboutUrl override)
@@ -41,14 +43,7 @@ COLUMNS = (
 )
 _TYPES = ("account", "pillar", "initiative", "change", "policy", "indicator")
 
-QUERY = """
-PREFIX zs: <https://w3id.org/zaisei/def/>
-PREFIX qb: <http://purl.org/linked-data/cube#>
-PREFIX obeu-dimension: <http://data.openbudgets.eu/ontology/dsd/dimension/>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-PREFIX dcterms: <http://purl.org/dc/terms/>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX oa: <http://www.w3.org/ns/oa#>
+QUERY = prologue("zs", "qb", "obeu-dimension", "skos", "dcterms", "rdfs", "oa") + """
 SELECT ?figure ?type ?class ?key ?label_ja ?label_en ?fiscal_year ?fiscal_period ?amount_yen
        ?ratio_percent ?change_yen ?change_rate_percent ?value ?unit ?approximate ?account
        ?priority ?about ?source ?source_line ?source_quote
@@ -126,7 +121,7 @@ def _column(name, prop, kind, about) -> dict:
 def csvw_metadata(dataset, base: str) -> dict:
     """CSV on the Web metadata mapping figures.csv back to the graph's triples."""
     return {
-        "@context": ["http://www.w3.org/ns/csvw", {"@language": "ja"}],
+        "@context": [ALL["csvw"], {"@language": "ja"}],
         "url": "figures.csv",
         "dc:title": {"@value": dataset.description["title_en"] + " - figures", "@language": "en"},
         "dc:license": {"@id": dataset.description["licence"]},
@@ -153,7 +148,7 @@ def datapackage(dataset, rows: list[dict[str, str]]) -> dict:
         "countryCode": "JP",
         "resources": [{
             "name": "figures", "path": "figures.csv", "profile": "tabular-data-resource",
-            "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
+            "format": "csv", "mediatype": media_type("csv"), "encoding": "utf-8",
             "schema": {"fields": fields, "primaryKey": ["figure"]},
         }],
         "model": {

@@ -16,8 +16,8 @@ from urllib.parse import quote
 
 from zaisei.graph.iris import ONTOLOGY, VOCAB, document_path, download, mint, sparql_endpoint
 from zaisei.graph.description import fill, pair
-from zaisei.rdf.render import PREFIXES
-from zaisei.rdf.store import TripleSet, is_iri as _is_iri, text_literal, typed_literal
+from zaisei.rdf.namespaces import PREFIXES
+from zaisei.rdf.terms import TripleSet, is_iri as _is_iri, text_literal, typed_literal
 
 _RDF_TYPE = PREFIXES["rdf"] + "type"
 

@@ -9,48 +9,10 @@ from __future__ import annotations
 
 import json
 
-from zaisei.graph.iris import VOCAB
+from zaisei.rdf.namespaces import PREFIXES, RDF_TYPE, XSD_STRING
 from zaisei.rdf.store import serialize, serialize_quads, sort_key
 
-PREFIXES = {
-    "zs": VOCAB,
-    "qb": "http://purl.org/linked-data/cube#",
-    "obeu-dimension": "http://data.openbudgets.eu/ontology/dsd/dimension/",
-    "obeu-measure": "http://data.openbudgets.eu/ontology/dsd/measure/",
-    "obeu-attribute": "http://data.openbudgets.eu/ontology/dsd/attribute/",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "schema": "http://schema.org/",
-    "prov": "http://www.w3.org/ns/prov#",
-    "oa": "http://www.w3.org/ns/oa#",
-    "dcat": "http://www.w3.org/ns/dcat#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "time": "http://www.w3.org/2006/time#",
-    "ic": "http://imi.go.jp/ns/core/rdf#",
-    "org": "http://www.w3.org/ns/org#",
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "foaf": "http://xmlns.com/foaf/0.1/",
-    "vcard": "http://www.w3.org/2006/vcard/ns#",
-    "spdx": "http://spdx.org/rdf/terms#",
-    "void": "http://rdfs.org/ns/void#",
-    "sd": "http://www.w3.org/ns/sparql-service-description#",
-    "adms": "http://www.w3.org/ns/adms#",
-    "sh": "http://www.w3.org/ns/shacl#",
-    "vann": "http://purl.org/vocab/vann/",
-}
-_RDF_TYPE = PREFIXES["rdf"] + "type"
-
-# Media types and file suffixes of every RDF format we write and serve.
-MEDIA_TYPES = {
-    "turtle": ("text/turtle", ".ttl"),
-    "jsonld": ("application/ld+json", ".jsonld"),
-    "ntriples": ("application/n-triples", ".nt"),
-    "rdfxml": ("application/rdf+xml", ".rdf"),
-    "trig": ("application/trig", ".trig"),
-    "nquads": ("application/n-quads", ".nq"),
-}
+_RDF_TYPE = RDF_TYPE
 
 
 def render(triples, format: str, prefixes: dict[str, str] | None = None) -> bytes:
@@ -85,7 +47,7 @@ def _compact(iri: str, prefixes: dict[str, str]) -> str:
 # fixed shape (tests/test_build.py compares the two); strings still go
 # through json's C string encoder.
 _string = json.encoder.encode_basestring
-_XSD_STRING = PREFIXES["xsd"] + "string"
+_XSD_STRING = XSD_STRING
 
 
 class _Compactor(dict):

@@ -1,4 +1,7 @@
-"""The one module that talks to pyoxigraph: the mapping engine and the serving store.
+"""The store: pyoxigraph behind one class, for the mapping engine and the serving store.
+
+pyoxigraph is imported in the rdf package only: here, in terms.py (building
+terms and triples) and results.py (SPARQL results).
 
 pyoxigraph measured about 20x faster than rdflib's memory store on aggregates
 and serialises 20-60x faster, so every query and every dump goes through here.
@@ -7,29 +10,17 @@ and serialises 20-60x faster, so every query and every dump goes through here.
 from __future__ import annotations
 
 import re
-import json
-from itertools import islice
 from pathlib import Path
 from typing import Iterable
 
 import pyoxigraph as ox
 
-FORMATS = {
-    "turtle": ox.RdfFormat.TURTLE,
-    "ntriples": ox.RdfFormat.N_TRIPLES,
-    "nquads": ox.RdfFormat.N_QUADS,
-    "trig": ox.RdfFormat.TRIG,
-    "rdfxml": ox.RdfFormat.RDF_XML,
-    "jsonld": ox.RdfFormat.JSON_LD,
-}
+from zaisei.rdf.formats import of_kind
+from zaisei.rdf.terms import named_node
 
-
-RESULT_FORMATS = {
-    "json": ox.QueryResultsFormat.JSON,
-    "xml": ox.QueryResultsFormat.XML,
-    "csv": ox.QueryResultsFormat.CSV,
-    "tsv": ox.QueryResultsFormat.TSV,
-}
+# pyoxigraph's names of the registry's formats (rdf/formats.py).
+FORMATS = {f.name: getattr(ox.RdfFormat, f.oxigraph) for f in of_kind("graph", "dataset")}
+RESULT_FORMATS = {f.name: getattr(ox.QueryResultsFormat, f.oxigraph) for f in of_kind("results")}
 
 
 def _table(solutions) -> str:
@@ -181,12 +172,6 @@ def parse(data: bytes | str, format: str, base: str | None = None) -> list:
         raise StoreError(str(exc)) from exc
 
 
-def named_node(iri: str):
-    """The IRI as a term, or None when it is not a valid IRI (e.g. from a hostile URL)."""
-    try:
-        return ox.NamedNode(iri)
-    except ValueError:
-        return None
 
 
 def with_values(query: str, values: str) -> str:
@@ -195,171 +180,3 @@ def with_values(query: str, values: str) -> str:
     if not match:
         raise StoreError("the query needs a WHERE { ... } clause")
     return query[: match.end()] + "\n" + values + "\n" + query[match.end():]
-
-
-def is_iri(term) -> bool:
-    return isinstance(term, ox.NamedNode)
-
-
-def is_literal(term) -> bool:
-    return isinstance(term, ox.Literal)
-
-
-def label_triple(iri: str, predicate: str, text: str, language: str = ""):
-    """A triple giving iri a (language-tagged) label."""
-    literal = ox.Literal(text, language=language) if language else ox.Literal(text)
-    return ox.Triple(ox.NamedNode(iri), ox.NamedNode(predicate), literal)
-
-
-def quad(triple, graph: str):
-    return ox.Quad(triple.subject, triple.predicate, triple.object, ox.NamedNode(graph))
-
-
-def triple(subject: str, predicate: str, obj) -> object:
-    """A triple from IRIs; obj is an IRI string, or an int / Literal-like value for a literal."""
-    if isinstance(obj, bool) or not isinstance(obj, (str, int)):
-        raise TypeError(f"unsupported object {obj!r}")
-    if isinstance(obj, int):
-        value = ox.Literal(str(obj), datatype=ox.NamedNode(XSD_INTEGER))
-    else:
-        value = ox.NamedNode(obj)
-    return ox.Triple(ox.NamedNode(subject), ox.NamedNode(predicate), value)
-
-
-# --- SPARQL results, for the endpoint's workers (zaisei.serving.engine) -------------------------
-
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
-
-
-def dataset_options(default_graphs, named_graphs, union: bool) -> dict:
-    """Store.query keyword arguments for a protocol dataset (IRIs) or the union default graph.
-
-    A graph IRI the store does not hold is simply an empty graph: nothing is ever fetched.
-    """
-    if default_graphs is None and named_graphs is None:
-        return {"use_default_graph_as_union": union}
-    return {"default_graph": [ox.NamedNode(g) for g in default_graphs or ()],
-            "named_graphs": [ox.NamedNode(g) for g in named_graphs or ()]}
-
-
-def result_kind(result) -> str:
-    """"boolean" (ASK), "solutions" (SELECT) or "triples" (CONSTRUCT, DESCRIBE)."""
-    if isinstance(result, ox.QueryBoolean):
-        return "boolean"
-    return "solutions" if isinstance(result, ox.QuerySolutions) else "triples"
-
-
-def boolean_results(result, fmt: str) -> bytes:
-    """An ASK answer in a SPARQL results format (json, xml, csv, tsv)."""
-    return result.serialize(format=RESULT_FORMATS[fmt])
-
-
-def _json_term(term) -> dict:
-    if isinstance(term, ox.NamedNode):
-        return {"type": "uri", "value": term.value}
-    if isinstance(term, ox.BlankNode):
-        return {"type": "bnode", "value": term.value}
-    if isinstance(term, ox.Triple):
-        return {"type": "triple", "value": {"subject": _json_term(term.subject),
-                                            "predicate": _json_term(term.predicate),
-                                            "object": _json_term(term.object)}}
-    if term.language:
-        return {"type": "literal", "value": term.value, "xml:lang": term.language}
-    if term.datatype.value == XSD_STRING:
-        return {"type": "literal", "value": term.value}
-    return {"type": "literal", "value": term.value, "datatype": term.datatype.value}
-
-
-def solutions_json(solutions, limit: int) -> tuple[bytes, int]:
-    """At most limit + 1 rows of a SELECT as SPARQL JSON, and the row count.
-
-    Rows are pulled one by one so memory stays bounded by the limit; a count of
-    limit + 1 tells the caller the result is larger than allowed.
-    """
-    names = [v.value for v in solutions.variables]
-    rows = [{name: _json_term(solution[name]) for name in names if solution[name] is not None}
-            for solution in islice(solutions, limit + 1)]
-    body = {"head": {"vars": names}, "results": {"bindings": rows}}
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), len(rows)
-
-
-def convert_results(data: bytes, source: str, target: str) -> bytes:
-    """SPARQL results from one format to another (json, xml, csv, tsv), by pyoxigraph."""
-    if source == target:
-        return data
-    try:
-        return ox.parse_query_results(data, format=RESULT_FORMATS[source]).serialize(format=RESULT_FORMATS[target])
-    except (SyntaxError, ValueError) as exc:
-        raise StoreError(f"unreadable SPARQL results: {exc}") from exc
-
-
-def count_results(data: bytes, fmt: str) -> tuple[str, int]:
-    """("boolean", 1) or ("solutions", rows) of serialised SPARQL results."""
-    try:
-        parsed = ox.parse_query_results(data, format=RESULT_FORMATS[fmt])
-    except (SyntaxError, ValueError) as exc:
-        raise StoreError(f"unreadable SPARQL results: {exc}") from exc
-    if isinstance(parsed, ox.QueryBoolean):
-        return "boolean", 1
-    return "solutions", sum(1 for _ in parsed)
-
-
-# --- building small graphs (catalog, VoID) from IRIs and CURIEs ---------------------------
-
-def expand(name: str, prefixes: dict[str, str]) -> str:
-    """A full IRI from a full IRI or a CURIE of prefixes."""
-    if "://" in name:
-        return name
-    prefix, local = name.split(":", 1)
-    return prefixes[prefix] + local
-
-
-def text_literal(value: str, language: str):
-    return ox.Literal(value, language=language)
-
-
-def typed_literal(value: str, datatype: str):
-    return ox.Literal(value, datatype=ox.NamedNode(datatype))
-
-
-class TripleSet:
-    """A set of triples built from IRIs (full or CURIE) and literals."""
-
-    def __init__(self, prefixes: dict[str, str]):
-        self.prefixes = prefixes
-        self.triples: set = set()
-
-    def add(self, subject: str, predicate: str, obj) -> None:
-        term = obj if isinstance(obj, ox.Literal) else ox.NamedNode(expand(obj, self.prefixes))
-        self.triples.add(ox.Triple(ox.NamedNode(expand(subject, self.prefixes)),
-                                   ox.NamedNode(expand(predicate, self.prefixes)), term))
-
-    def types(self, subject: str, *classes: str) -> None:
-        for cls in classes:
-            self.add(subject, "rdf:type", cls)
-
-    def texts(self, subject: str, predicate: str, texts: dict[str, str]) -> None:
-        """One language-tagged literal per language (ja, en), skipping empty ones."""
-        for lang in ("ja", "en"):
-            if texts.get(lang):
-                self.add(subject, predicate, text_literal(texts[lang], lang))
-
-
-def native_store(rdflib_triples):
-    """A bare pyoxigraph Store holding rdflib triples, term by term (for pyshacl's Oxigraph
-    backend); blank nodes keep their labels, so both validation passes name nodes alike."""
-    store = ox.Store()
-    store.extend(ox.Quad(_from_rdflib(s), _from_rdflib(p), _from_rdflib(o)) for s, p, o in rdflib_triples)
-    return store
-
-
-def _from_rdflib(term):
-    kind = type(term).__name__
-    if kind == "URIRef":
-        return ox.NamedNode(str(term))
-    if kind == "BNode":
-        return ox.BlankNode(str(term))
-    if term.language:
-        return ox.Literal(str(term), language=term.language)
-    return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype or "http://www.w3.org/2001/XMLSchema#string")))

@@ -12,14 +12,14 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from zaisei.rdf.namespaces import LABELS
 from zaisei.serving.integrity import SUMS, Integrity, parse_sums
 from zaisei.graph.iris import ONTOLOGY, mint
 from zaisei.serving.snapshot import SnapshotError, open_snapshot
 from zaisei.serving.snapshot import path_for as snapshot_path
-from zaisei.rdf.store import GraphStore, StoreError, is_iri, label_triple
+from zaisei.rdf.store import GraphStore, StoreError
+from zaisei.rdf.terms import is_iri, label_triple
 
-LABELS = ("http://www.w3.org/2004/02/skos/core#prefLabel", "http://www.w3.org/2000/01/rdf-schema#label",
-          "http://schema.org/name", "http://purl.org/dc/terms/title")
 INCOMING_PAGE = 200
 
 

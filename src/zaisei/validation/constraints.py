@@ -30,7 +30,7 @@ from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.query import Result
 
-from zaisei.rdf.store import native_store
+from zaisei.rdf.terms import native_store
 
 THIS = Variable("this")
 # Off: every SPARQL constraint runs once per focus node, as pyshacl does (the tests compare both).

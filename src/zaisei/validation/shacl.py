@@ -35,6 +35,8 @@ from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, XSD
 from rdflib.term import Node
 
+from zaisei.rdf.formats import of_kind, rdf_file
+from zaisei.rdf.namespaces import ALL, PREFIXES, VOCAB, select
 from zaisei.settings import project_root
 from zaisei.validation.constraints import oxigraph_data
 
@@ -42,39 +44,16 @@ ROOT = project_root()
 SHAPES = ROOT / "shapes"
 ONTOLOGY = ROOT / "ontology" / "zaisei.ttl"
 
-SH = Namespace("http://www.w3.org/ns/shacl#")
-ZS = Namespace("https://w3id.org/zaisei/def/")
+SH = Namespace(PREFIXES["sh"])
+ZS = Namespace(VOCAB)
 # Where a report is minted when the caller names no dataset and the data has no single budget.
 FALLBACK_BASE = "urn:zaisei:data"
 SEVERITIES = ("Violation", "Warning", "Info")
 _TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.target)
 
-# Suffix -> rdflib parser name; the quad formats are read into a Dataset and merged.
-FORMATS = {
-    ".ttl": "turtle", ".turtle": "turtle", ".nt": "nt", ".ntriples": "nt", ".n3": "n3",
-    ".rdf": "xml", ".xml": "xml", ".owl": "xml", ".jsonld": "json-ld", ".json": "json-ld",
-    ".nq": "nquads", ".trig": "trig",
-}
-_QUAD_FORMATS = {"nquads", "trig"}
-
 # Prefixes for readable text reports; data IRIs stay whole.
-PREFIXES = {
-    "zs": "https://w3id.org/zaisei/def/",
-    "zsh": "https://w3id.org/zaisei/shapes/",
-    "qb": "http://purl.org/linked-data/cube#",
-    "obeu-dimension": "http://data.openbudgets.eu/ontology/dsd/dimension/",
-    "obeu-attribute": "http://data.openbudgets.eu/ontology/dsd/attribute/",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "schema": "http://schema.org/",
-    "oa": "http://www.w3.org/ns/oa#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "dcat": "http://www.w3.org/ns/dcat#",
-    "time": "http://www.w3.org/2006/time#",
-    "rdf": str(RDF),
-    "rdfs": str(RDFS),
-    "xsd": str(XSD),
-    "sh": str(SH),
-}
+REPORT_PREFIXES = select("zs", "zsh", "qb", "obeu-dimension", "obeu-attribute", "skos", "schema", "oa", "dcterms",
+                         "dcat", "time", "rdf", "rdfs", "xsd", "sh")
 
 
 class GraphLoadError(Exception):
@@ -174,7 +153,7 @@ class ValidationReport:
         """
         out = Graph()
         for prefix in ("sh", "zsh", "zs", "xsd"):
-            out.bind(prefix, PREFIXES[prefix])
+            out.bind(prefix, ALL[prefix])
         report = URIRef(f"{(base or self.base).rstrip('/')}/validation")
         out.add((report, RDF.type, SH.ValidationReport))
         out.add((report, SH.conforms, Literal(self.conforms)))
@@ -198,26 +177,27 @@ def load_graph(paths: list[Path]) -> Graph:
     """Parse RDF files (format from each suffix) into one graph; GraphLoadError names a bad file."""
     graph = Graph()
     for path in map(Path, paths):
-        rdf_format = FORMATS.get(path.suffix.lower())
-        if rdf_format is None:
-            raise GraphLoadError(f"{path}: unknown RDF file suffix {path.suffix!r} "
-                                 f"(known: {', '.join(sorted(FORMATS))})")
+        found = rdf_file(path.suffix)
+        if found is None:
+            known = sorted(s for f in of_kind("graph", "dataset") for s in (f.suffix, *f.other_suffixes))
+            raise GraphLoadError(f"{path}: unknown RDF file suffix {path.suffix!r} (known: {', '.join(known)})")
+        rdf_format, quads = found.rdflib, found.kind == "dataset"
         try:
             data = path.read_bytes()
         except OSError as exc:
             raise GraphLoadError(f"{path}: cannot read: {exc.strerror or exc}") from None
         try:
-            _parse(graph, data, rdf_format, path.resolve().as_uri())
+            _parse(graph, data, rdf_format, path.resolve().as_uri(), quads)
         except Exception as exc:  # rdflib's parsers raise many unrelated types
             raise GraphLoadError(f"{path}: cannot read as {rdf_format}: {exc}") from exc
     return graph
 
 
-def _parse(graph: Graph, data: bytes, rdf_format: str, base: str) -> None:
+def _parse(graph: Graph, data: bytes, rdf_format: str, base: str, quads: bool) -> None:
     with warnings.catch_warnings():
         # rdflib's JSON-LD and quad parsers use its own deprecated ConjunctiveGraph API.
         warnings.simplefilter("ignore", DeprecationWarning)
-        if rdf_format in _QUAD_FORMATS:
+        if quads:
             dataset = Dataset()
             dataset.parse(data=data, format=rdf_format, publicID=base)
             graph += ((s, p, o) for s, p, o, _ in dataset.quads())
@@ -449,7 +429,7 @@ def _nt(node: Node | None) -> str:
 def _short(text: str) -> str:
     """An IRI, or the <IRI>s of a SPARQL path, as prefixed names where a prefix is known."""
     def shorten(iri: str) -> str:
-        for prefix, namespace in PREFIXES.items():
+        for prefix, namespace in REPORT_PREFIXES.items():
             if iri.startswith(namespace):
                 return f"{prefix}:{iri[len(namespace):]}"
         return f"<{iri}>"

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import count
 
-from zaisei.serving.engine import Overloaded, TooManyQueries
+from zaisei.serving.engine.jobs import Overloaded, TooManyQueries
 
 
 class Admission:

@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from zaisei.serving.query import QueryError
-from zaisei.serving.engine import KINDS, Answer, EngineFailure, Job, Overloaded, QueryTimeout, encoded, execute, too_large
+from zaisei.serving.engine.jobs import KINDS, Answer, EngineFailure, Job, Overloaded, QueryTimeout, encoded, execute, too_large
 from zaisei.serving.engine.admission import Admission, FairQueue
 from zaisei.serving.engine.cheap import CHEAP_ROWS, cheap_pattern, probe
 from zaisei.serving.engine.worker import DEATH, EXIT_MEMORY, EXITING, GZIPPED, JOB, REPLY, read_exactly, write_all

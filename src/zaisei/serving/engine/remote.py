@@ -11,13 +11,15 @@ from pathlib import Path
 
 from zaisei.serving.published import Publication, PublicationError
 from zaisei.serving.query import QueryError
+from zaisei.rdf.formats import media_type
 from zaisei.rdf.render import render
-from zaisei.rdf.store import StoreError, convert_results, count_results, parse
-from zaisei.serving.engine import Answer, EngineFailure, Job, Overloaded, QueryTimeout, acceptable, too_large, too_many
+from zaisei.rdf.store import StoreError, parse
+from zaisei.rdf.results import convert_results, count_results
+from zaisei.serving.engine.jobs import Answer, EngineFailure, Job, Overloaded, QueryTimeout, acceptable, too_large, too_many
 from zaisei.serving.engine.admission import Admission, FairQueue
 
 ABSENT_GRAPH = "urn:x-zaisei:absent-graph"   # stands for graph IRIs we do not hold: empty, never fetched
-_REMOTE_ACCEPT = "application/sparql-results+json, application/n-triples;q=0.9"
+_REMOTE_ACCEPT = f"{media_type('json')}, {media_type('ntriples')};q=0.9"
 
 
 class RemoteEngine:
@@ -84,7 +86,7 @@ class RemoteEngine:
 
     def _answer(self, job: Job, data: bytes, media: str) -> Answer:
         try:
-            if media == "application/n-triples":
+            if media == media_type("ntriples"):
                 triples = parse(data, "ntriples")
                 if len(triples) > job.max_results:
                     raise too_many(job.max_results)
@@ -140,7 +142,7 @@ def publish(output: Path, graph_store: str, timeout: float = 60.0) -> list[tuple
         separator = "&" if "?" in graph_store else "?"
         target = f"{graph_store}{separator}{urllib.parse.urlencode({'graph': graph})}"
         request = urllib.request.Request(target, data=render(triples, "ntriples"), method="PUT",
-                                         headers={"Content-Type": "application/n-triples"})
+                                         headers={"Content-Type": media_type("ntriples")})
         try:
             with _OPENER.open(request, timeout=timeout) as response:
                 done.append((graph, len(triples), response.status))

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from zaisei.serving.query import QueryError, load_output
 from zaisei.rdf.store import GraphStore
-from zaisei.serving.engine import KINDS, Answer, encoded, execute
+from zaisei.serving.engine.jobs import KINDS, Answer, encoded, execute
 from zaisei.serving.engine.sandbox import confine
 
 _LIBC = ctypes.CDLL(None)

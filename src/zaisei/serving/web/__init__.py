@@ -14,6 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 from flask import Flask, current_app, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from zaisei.rdf.formats import media_type
 from zaisei.serving.published import Publication, PublicationError
 from zaisei.settings import DEFAULTS
 from zaisei.serving.web import datasets, errors, fastpath, resources, sparql
@@ -103,7 +104,7 @@ def _relative_location(response) -> None:
 def _finish(response):
     """Headers every answer gets: security on HTML, CORS on data, gzip when asked."""
     _relative_location(response)
-    if response.mimetype == "text/html":
+    if response.mimetype == media_type("html"):
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
     else:

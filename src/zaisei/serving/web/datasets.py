@@ -8,9 +8,11 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, send_file
 
+from zaisei.rdf.namespaces import prologue
 from zaisei.graph.iris import VOCAB
 from zaisei.serving.published import PublicationError
-from zaisei.rdf.render import MEDIA_TYPES, render
+from zaisei.rdf.formats import file_media_type, media_type
+from zaisei.rdf.render import render
 from zaisei.rdf.store import StoreError, parse
 from zaisei.serving.web import charts
 from zaisei.serving.web.errors import render_error
@@ -19,13 +21,7 @@ from zaisei.serving.web.present import language, pick
 from zaisei.serving.web.sparql import public_url
 
 blueprint = Blueprint("datasets", __name__)
-MEDIA = {suffix: media for media, suffix in MEDIA_TYPES.values()} | {
-    ".gz": "application/gzip", ".csv": "text/csv", ".json": "application/json", ".txt": "text/plain",
-    ".html": "text/html"}
-ACCOUNTS = """
-PREFIX zs: <https://w3id.org/zaisei/def/>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-PREFIX obeu-dimension: <http://data.openbudgets.eu/ontology/dsd/dimension/>
+ACCOUNTS = prologue("zs", "skos", "obeu-dimension") + """
 SELECT ?account ?year ?amount WHERE {
   ?figure a zs:AccountFigure ; zs:budget ?budget ; zs:account ?account ; zs:amount ?amount ;
           obeu-dimension:fiscalPeriod ?period .
@@ -33,9 +29,7 @@ SELECT ?account ?year ?amount WHERE {
   BIND(STRAFTER(STR(?period), "/fiscal-year/") AS ?year)
 } ORDER BY DESC(?amount)
 """
-PRIORITIES = """
-PREFIX zs: <https://w3id.org/zaisei/def/>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PRIORITIES = prologue("zs", "skos") + """
 SELECT ?priority ?parent ?amount ?order WHERE {
   ?figure a zs:PriorityFigure ; zs:budget ?budget ; zs:priority ?priority ; zs:amount ?amount .
   OPTIONAL { ?priority skos:broader ?parent }
@@ -81,7 +75,7 @@ def dataset(key: str):
 
 def _schema_org(key: str, files) -> dict:
     pub = publication()
-    rows = pub.select("""PREFIX dcterms: <http://purl.org/dc/terms/>
+    rows = pub.select(prologue("dcterms") + """
         SELECT ?title ?description ?license WHERE { ?d dcterms:title ?title .
         OPTIONAL { ?d dcterms:description ?description } OPTIONAL { ?d dcterms:license ?license } }""",
                       d=pub.iri(f"/id/{key}"))
@@ -108,8 +102,7 @@ def _files(key: str | None = None) -> list[dict]:
 
 
 def _media(path: Path) -> str:
-    suffix = "".join(path.suffixes[-1:])
-    return MEDIA.get(suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return file_media_type(path.name) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
 
 
 @blueprint.route("/download/")
@@ -177,7 +170,7 @@ def ontology():
     if fmt is not None and fmt is not HTML:
         return _negotiated_file("ontology", "ontology/zaisei.ttl")
     if "ontology/index.html" in publication().sums or (publication().output / "ontology" / "index.html").exists():
-        return Response(publication().read("ontology/index.html"), mimetype="text/html")
+        return Response(publication().read("ontology/index.html"), mimetype=media_type("html"))
     return redirect("/download/ontology/zaisei.ttl", code=303)
 
 
@@ -212,7 +205,7 @@ def source_text(key: str):
 @blueprint.route("/robots.txt")
 def robots():
     sitemap = public_url(current_app) + "/sitemap.xml"   # robots.txt wants an absolute URL
-    return Response(f"User-agent: *\nAllow: /\nDisallow: /sparql\nSitemap: {sitemap}\n", mimetype="text/plain")
+    return Response(f"User-agent: *\nAllow: /\nDisallow: /sparql\nSitemap: {sitemap}\n", mimetype=media_type("text"))
 
 
 @blueprint.route("/sitemap.xml")
@@ -224,7 +217,7 @@ def sitemap():
     paths += [pub.local(r["s"].value).replace("/id/", "/doc/", 1) for r in rows if (pub.local(r["s"].value) or "").startswith("/id/")]
     body = "".join(f"<url><loc>{root}{p}</loc></url>" for p in paths)
     xml = f'<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{body}</urlset>'
-    return Response(xml, mimetype="application/xml")
+    return Response(xml, mimetype=media_type("sitemap"))
 
 
 @blueprint.route("/healthz")

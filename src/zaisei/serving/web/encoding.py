@@ -6,9 +6,8 @@ import gzip
 
 from flask import request
 
-COMPRESSIBLE = ("text/", "application/ld+json", "application/n-triples", "application/rdf+xml",
-                "application/json", "application/sparql-results", "application/xml", "image/svg+xml",
-                "application/trig", "application/n-quads")
+from zaisei.rdf.formats import compressible
+
 MINIMUM = 1024
 # Larger answers are sent as they are: compressing 200 MiB costs seconds of this process's CPU,
 # outside any time limit (SPARQL answers are compressed by their worker, inside it).
@@ -30,7 +29,7 @@ def will_gzip(response) -> bool:
     return (not response.direct_passthrough and 200 <= response.status_code < 300
             and wants_gzip(request.headers.get("Accept-Encoding"))
             and "Content-Encoding" not in response.headers
-            and response.mimetype.startswith(COMPRESSIBLE)
+            and compressible(response.mimetype)
             and response.content_length is not None and MINIMUM <= response.content_length <= MAXIMUM)
 
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 from flask import jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from zaisei.rdf.formats import media_type
 from zaisei.serving.web.negotiate import parse_accept
+
+HTML = media_type("html")
 
 
 def wants_html() -> bool:
     """True when the client prefers HTML over JSON (browsers, no Accept)."""
     ranges = {media: q for media, q, _ in parse_accept(request.headers.get("Accept"))}
-    html = max(ranges.get("text/html", 0), ranges.get("*/*", 0) * 0.99, 0 if ranges else 1)
+    html = max(ranges.get(HTML, 0), ranges.get("*/*", 0) * 0.99, 0 if ranges else 1)
     data = max((q for media, q in ranges.items() if media.endswith("json")), default=0)
     return html >= data
 
@@ -20,7 +23,7 @@ def render_error(status: int, title: str, message: str, extra: dict | None = Non
     """An error answer in the representation the client prefers."""
     if wants_html():
         body = render_template("error.html", status=status, title=title, message=message, extra=extra or {})
-        return body, status, {"Content-Type": "text/html; charset=utf-8"}
+        return body, status, {"Content-Type": f"{HTML}; charset=utf-8"}
     payload = {"status": status, "error": title, "message": message, **(extra or {})}
     return jsonify(payload), status
 

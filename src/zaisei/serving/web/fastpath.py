@@ -15,7 +15,8 @@ from werkzeug.utils import get_content_type
 from werkzeug.wrappers import Request
 
 from zaisei.serving.query import QueryError
-from zaisei.serving.web.encoding import COMPRESSIBLE, MAXIMUM, MINIMUM, compress, wants_gzip
+from zaisei.rdf.formats import compressible
+from zaisei.serving.web.encoding import MAXIMUM, MINIMUM, compress, wants_gzip
 from zaisei.serving.web.sparql import CORS_HEADERS, MEDIA, _error, _operation, run
 
 
@@ -40,7 +41,7 @@ class FastPath:
         self.max_body = app.config["MAX_CONTENT_LENGTH"]
         # Content-Type as werkzeug writes it (charset on text types), and whether _finish would gzip it.
         self.content_types = {name: get_content_type(media, "utf-8") for name, media in MEDIA.items()}
-        self.compressible = {name: media.startswith(COMPRESSIBLE) for name, media in MEDIA.items()}
+        self.compressible = {name: compressible(media) for name, media in MEDIA.items()}
 
     def __call__(self, environ, start_response):
         if not self._plain(environ):

@@ -6,28 +6,14 @@ browser's `text/html,...,*/*;q=0.8` gets HTML. Malformed headers never raise.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from zaisei.rdf.formats import FORMATS, Format, of_kind
 
-
-@dataclass(frozen=True)
-class Format:
-    name: str
-    media_type: str
-    suffix: str
-
-
-HTML = Format("html", "text/html", ".html")
-RDF_FORMATS = (
-    Format("turtle", "text/turtle", ".ttl"),
-    Format("jsonld", "application/ld+json", ".jsonld"),
-    Format("ntriples", "application/n-triples", ".nt"),
-    Format("rdfxml", "application/rdf+xml", ".rdf"),
-)
+HTML = FORMATS["html"]
+# The RDF formats documents are served in, in the server's order of preference.
+RDF_FORMATS = tuple(FORMATS[name] for name in ("turtle", "jsonld", "ntriples", "rdfxml"))
 DOCUMENT_FORMATS = (HTML,) + RDF_FORMATS
-# Media types some clients send for the same formats.
-ALIASES = {"application/x-turtle": "text/turtle", "application/json": "application/ld+json",
-           "text/plain": "application/n-triples", "application/xml": "application/rdf+xml",
-           "application/xhtml+xml": "text/html"}
+# Media types some clients send for the same formats (application/json means JSON-LD here).
+ALIASES = {alias: f.media_type for f in of_kind("graph", "page") for alias in f.aliases}
 
 
 def split_suffix(path: str, formats=DOCUMENT_FORMATS) -> tuple[str, Format | None]:

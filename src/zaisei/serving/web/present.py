@@ -7,33 +7,31 @@ from decimal import Decimal, InvalidOperation
 
 from flask import request
 
+from zaisei.rdf.namespaces import RDF_TYPE, iri
 from zaisei.sources.amounts import format_percent, format_yen
 from zaisei.graph.iris import VOCAB, document_path
-from zaisei.rdf.store import is_iri, is_literal
+from zaisei.rdf.terms import is_iri, is_literal
 
 ZS = VOCAB
 MONEY = {ZS + "amount", ZS + "changeAmount"}
 PERCENT = {ZS + "compositionRatio", ZS + "changeRate"}
 HIDDEN = {ZS + "source"}  # shown as the quote panel instead
 SUPPORTED_LANGUAGES = ("ja", "en")
-_RDF, _RDFS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#", "http://www.w3.org/2000/01/rdf-schema#"
-_SKOS, _DCT, _SCHEMA = "http://www.w3.org/2004/02/skos/core#", "http://purl.org/dc/terms/", "http://schema.org/"
-_QB, _OA = "http://purl.org/linked-data/cube#", "http://www.w3.org/ns/oa#"
 # Labels for the reused vocabularies' terms that pages show most (ours come from the ontology).
 KNOWN_LABELS = {
-    _RDF + "type": ("種類", "type"), _RDFS + "label": ("ラベル", "label"), _RDFS + "comment": ("説明", "comment"),
-    _SKOS + "prefLabel": ("名称", "name"), _SKOS + "broader": ("上位", "broader"),
-    _SKOS + "narrower": ("下位", "narrower"), _SKOS + "inScheme": ("体系", "in scheme"),
-    _SKOS + "topConceptOf": ("最上位の体系", "top concept of"), _SKOS + "hasTopConcept": ("最上位の項目", "top concept"),
-    _SKOS + "notation": ("記号", "notation"), _SKOS + "member": ("要素", "member"),
-    _DCT + "identifier": ("識別子", "identifier"), _DCT + "title": ("題名", "title"),
-    _DCT + "source": ("出典", "source"), _DCT + "publisher": ("公表者", "publisher"),
-    _QB + "dataSet": ("データセット", "data set"), _QB + "Observation": ("観測値", "observation"),
-    _SCHEMA + "name": ("名称", "name"), _SCHEMA + "address": ("所在地", "address"),
-    _SCHEMA + "containedInPlace": ("所在する施設", "contained in"), _SCHEMA + "containsPlace": ("含む施設", "contains"),
-    _SCHEMA + "description": ("説明", "description"), _SCHEMA + "streetAddress": ("住所", "street address"),
-    _OA + "hasSource": ("出典文書", "source document"), _OA + "hasSelector": ("選択子", "selector"),
-    _OA + "exact": ("引用文", "exact quote"), _SKOS + "Concept": ("概念", "concept"),
+    iri("rdf:type"): ("種類", "type"), iri("rdfs:label"): ("ラベル", "label"), iri("rdfs:comment"): ("説明", "comment"),
+    iri("skos:prefLabel"): ("名称", "name"), iri("skos:broader"): ("上位", "broader"),
+    iri("skos:narrower"): ("下位", "narrower"), iri("skos:inScheme"): ("体系", "in scheme"),
+    iri("skos:topConceptOf"): ("最上位の体系", "top concept of"), iri("skos:hasTopConcept"): ("最上位の項目", "top concept"),
+    iri("skos:notation"): ("記号", "notation"), iri("skos:member"): ("要素", "member"),
+    iri("dcterms:identifier"): ("識別子", "identifier"), iri("dcterms:title"): ("題名", "title"),
+    iri("dcterms:source"): ("出典", "source"), iri("dcterms:publisher"): ("公表者", "publisher"),
+    iri("qb:dataSet"): ("データセット", "data set"), iri("qb:Observation"): ("観測値", "observation"),
+    iri("schema:name"): ("名称", "name"), iri("schema:address"): ("所在地", "address"),
+    iri("schema:containedInPlace"): ("所在する施設", "contained in"), iri("schema:containsPlace"): ("含む施設", "contains"),
+    iri("schema:description"): ("説明", "description"), iri("schema:streetAddress"): ("住所", "street address"),
+    iri("oa:hasSource"): ("出典文書", "source document"), iri("oa:hasSelector"): ("選択子", "selector"),
+    iri("oa:exact"): ("引用文", "exact quote"), iri("skos:Concept"): ("概念", "concept"),
 }
 
 
@@ -154,4 +152,4 @@ class Presenter:
                 continue
             row = rows.setdefault(predicate, Row(predicate, self.label(predicate), self.href(predicate)))
             row.values.append(self.value(predicate, triple.subject if incoming else triple.object))
-        return sorted(rows.values(), key=lambda r: (r.predicate != "http://www.w3.org/1999/02/22-rdf-syntax-ns#type", r.label))
+        return sorted(rows.values(), key=lambda r: (r.predicate != RDF_TYPE, r.label))

@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request
 
+from zaisei.rdf.namespaces import iri as curie, prologue
 from zaisei.graph.iris import classify, document_path, source_text, thing_path
 from zaisei.rdf.render import render
 from zaisei.serving.web.encoding import will_gzip
@@ -16,44 +17,33 @@ from zaisei.serving.web.present import ZS, Presenter, language, pick
 
 blueprint = Blueprint("resources", __name__)
 
-QUOTES = """
-PREFIX zs: <https://w3id.org/zaisei/def/>
-PREFIX oa: <http://www.w3.org/ns/oa#>
+QUOTES = prologue("zs", "oa") + """
 SELECT ?quote ?line ?line_end ?exact ?supports WHERE {
   ?this zs:source ?quote . ?quote zs:line ?line ; zs:lineEnd ?line_end ; oa:hasSelector ?selector .
   ?selector oa:exact ?exact . OPTIONAL { ?quote zs:supports ?supports }
 } ORDER BY ?line ?quote
 """
-COMPARISON = """
-PREFIX zs: <https://w3id.org/zaisei/def/>
+COMPARISON = prologue("zs") + """
 SELECT ?change ?current ?previous ?amount ?rate WHERE {
   ?change zs:current ?current ; zs:previous ?previous ; zs:changeAmount ?amount .
   OPTIONAL { ?change zs:changeRate ?rate }
   FILTER(?current = ?this || ?previous = ?this || ?change = ?this)
 }
 """
-FIGURES = """
-PREFIX zs: <https://w3id.org/zaisei/def/>
-PREFIX obeu-dimension: <http://data.openbudgets.eu/ontology/dsd/dimension/>
+FIGURES = prologue("zs", "obeu-dimension") + """
 SELECT ?figure ?amount ?value ?unit ?period WHERE {
   { ?figure zs:priority ?this } UNION { ?figure zs:account ?this } UNION { ?figure zs:about ?this }
   OPTIONAL { ?figure zs:amount ?amount } OPTIONAL { ?figure zs:value ?value ; zs:unit ?unit }
   OPTIONAL { ?figure obeu-dimension:fiscalPeriod ?period }
 } ORDER BY DESC(?period) ?figure
 """
-CHILDREN = """
-PREFIX zs: <https://w3id.org/zaisei/def/>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-PREFIX schema: <http://schema.org/>
+CHILDREN = prologue("zs", "skos", "schema") + """
 SELECT ?child ?amount WHERE {
   { ?child skos:broader ?this } UNION { ?child schema:containedInPlace ?this }
   OPTIONAL { ?figure zs:priority|zs:account ?child ; zs:amount ?amount }
 } ORDER BY DESC(?amount) ?child
 """
-PARENTS = """
-PREFIX zs: <https://w3id.org/zaisei/def/>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-PREFIX schema: <http://schema.org/>
+PARENTS = prologue("zs", "skos", "schema") + """
 SELECT ?parent WHERE {
   { ?this zs:priority|zs:account|zs:about ?parent } UNION { ?this skos:broader|schema:containedInPlace ?parent }
 }
@@ -132,7 +122,7 @@ def _finish(response: Response, path: str, fmt, negotiated: bool) -> Response:
 
 
 def _licence() -> str | None:
-    rows = publication().select("SELECT ?l WHERE { ?d <http://purl.org/dc/terms/license> ?l } LIMIT 1")
+    rows = publication().select(prologue("dcterms") + "SELECT ?l WHERE { ?d dcterms:license ?l } LIMIT 1")
     return rows[0]["l"].value if rows else None
 
 
@@ -155,7 +145,7 @@ def _html(description, path: str) -> Response:
         "breadcrumbs": _breadcrumbs(description.iri, presenter, dataset),
         "formats": [(f.name, path + f.suffix) for f in DOCUMENT_FORMATS if f is not HTML],
     }
-    response = Response(render_template("resource.html", **context), mimetype="text/html")
+    response = Response(render_template("resource.html", **context), mimetype=HTML.media_type)
     response.vary.add("Accept-Language")
     return response
 
@@ -216,11 +206,11 @@ def _comparison(iri: str, presenter: Presenter) -> dict | None:
     figures = {}
     for role in ("current", "previous"):
         node = row[role].value
-        amount = pub.store.literals(node, "https://w3id.org/zaisei/def/amount")
+        amount = pub.store.literals(node, curie("zs:amount"))
         figures[role] = {"href": presenter.href(node), "label": pick(pub.labels([node]).get(node), presenter.lang),
                          "amount": presenter.money(amount[0][1] if amount else "")}
-    figures["change"] = presenter.value("https://w3id.org/zaisei/def/changeAmount", row["amount"])
-    figures["rate"] = presenter.value("https://w3id.org/zaisei/def/changeRate", row["rate"]) if row["rate"] else None
+    figures["change"] = presenter.value(curie("zs:changeAmount"), row["amount"])
+    figures["rate"] = presenter.value(curie("zs:changeRate"), row["rate"]) if row["rate"] else None
     figures["change_href"] = presenter.href(row["change"].value)
     return figures
 

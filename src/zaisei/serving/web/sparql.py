@@ -21,8 +21,10 @@ from werkzeug.wrappers import Request
 
 from zaisei.serving.engine import Job, LocalEngine, RemoteEngine
 from zaisei.serving.query import QueryError, examples, inspect
-from zaisei.rdf.render import MEDIA_TYPES, PREFIXES, render
-from zaisei.rdf.store import label_triple, named_node, triple
+from zaisei.rdf.render import render
+from zaisei.rdf.formats import media_type, of_kind
+from zaisei.rdf.namespaces import PREFIXES, RDF_TYPE, iri, prologue
+from zaisei.rdf.terms import label_triple, named_node, triple
 from zaisei.serving.web.clients import client_of, trusted_proxies
 from zaisei.serving.web.encoding import MINIMUM, wants_gzip
 from zaisei.serving.web.errors import render_error
@@ -31,32 +33,28 @@ from zaisei.serving.web.present import language
 
 blueprint = Blueprint("sparql", __name__)
 
-RESULT_FORMATS = (
-    Format("json", "application/sparql-results+json", ".srj"),
-    Format("xml", "application/sparql-results+xml", ".srx"),
-    Format("csv", "text/csv", ".csv"),
-    Format("tsv", "text/tab-separated-values", ".tsv"),
-)
-MEDIA = {f.name: f.media_type for f in RESULT_FORMATS} | {name: media for name, (media, _) in MEDIA_TYPES.items()}
+RESULT_FORMATS = of_kind("results")   # json, xml, csv, tsv: the order of preference
+MEDIA = {f.name: f.media_type for f in of_kind("results", "graph", "dataset")}
 # Generic media types mean SPARQL results here, not JSON-LD / RDF/XML as for documents.
-RESULT_ALIASES = {"application/json": "application/sparql-results+json",
-                  "application/xml": "application/sparql-results+xml", "text/xml": "application/sparql-results+xml"}
+RESULT_ALIASES = {alias: f.media_type for f in RESULT_FORMATS for alias in f.aliases}
+# Clients that only ever ask for SPARQL results get the same syntax family for a graph.
+_GRAPH_FOR = {"json": "jsonld", "xml": "rdfxml"}
+
+
+def _pair(fmt) -> tuple[str | None, str | None]:
+    """(results format, RDF format) a format asks for."""
+    return (fmt.name, _GRAPH_FOR.get(fmt.name)) if fmt.kind == "results" else (None, fmt.name)
+
+
 # format= / output= / results= values (SPARQLWrapper sends all three): name -> (results format, RDF format).
 PARAMETER_FORMATS = {
-    "json": ("json", "jsonld"), "xml": ("xml", "rdfxml"), "csv": ("csv", None), "tsv": ("tsv", None),
-    "turtle": (None, "turtle"), "ttl": (None, "turtle"), "n3": (None, "turtle"), "nt": (None, "ntriples"),
-    "ntriples": (None, "ntriples"), "n-triples": (None, "ntriples"), "rdf": (None, "rdfxml"),
-    "rdf+xml": (None, "rdfxml"), "rdfxml": (None, "rdfxml"), "json-ld": (None, "jsonld"), "jsonld": (None, "jsonld"),
+    **{value: _pair(f) for f in RESULT_FORMATS + RDF_FORMATS for value in f.parameters},
     **{f.media_type: (f.name, None) for f in RESULT_FORMATS}, **{f.media_type: (None, f.name) for f in RDF_FORMATS},
-    **{alias: (media.rsplit("+", 1)[1], None) for alias, media in RESULT_ALIASES.items()},
+    **{alias: (f.name, None) for f in RESULT_FORMATS for alias in f.aliases},
 }
 UPDATE_PARAMETERS = ("update", "using-graph-uri", "using-named-graph-uri")
 READ_ONLY = "this SPARQL endpoint is read-only: SPARQL Update requests are refused"
-SD = "http://www.w3.org/ns/sparql-service-description#"
-VOID, RDF_TYPE = "http://rdfs.org/ns/void#", PREFIXES["rdf"] + "type"
-FORMATS_NS = "http://www.w3.org/ns/formats/"
-SD_RESULT_FORMATS = ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
-                     "Turtle", "JSON-LD", "N-Triples", "RDF_XML")
+SD, VOID = PREFIXES["sd"], PREFIXES["void"]
 CORS_HEADERS = (("Access-Control-Allow-Origin", "*"), ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
                 ("Access-Control-Allow-Headers", "Content-Type, Accept"))
 PAGE_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
@@ -207,11 +205,7 @@ def public_url(app: Flask) -> str:
 
 
 # The Accept headers SPARQL clients send most, answered without parsing (a measured ~40 us each).
-COMMON_ACCEPT = {"application/sparql-results+json": ("json", "jsonld"),
-                 "application/sparql-results+xml": ("xml", "rdfxml"), "text/csv": ("csv", None),
-                 "text/tab-separated-values": ("tsv", None), "text/turtle": (None, "turtle"),
-                 "application/n-triples": (None, "ntriples"), "application/ld+json": (None, "jsonld"),
-                 "application/rdf+xml": (None, "rdfxml")}
+COMMON_ACCEPT = {f.media_type: _pair(f) for f in RESULT_FORMATS + RDF_FORMATS}
 
 
 def _formats(params, accept: str | None) -> tuple[str | None, str | None]:
@@ -262,7 +256,7 @@ def _error(status: int, message: str) -> Response:
         body, status, headers = render_error(status, title, message)
         response = Response(body, status, headers)
     else:
-        response = Response(f"{status} {title}: {message}\n", status, mimetype="text/plain")
+        response = Response(f"{status} {title}: {message}\n", status, mimetype=media_type("text"))
     if status in (429, 503):   # busy, not broken: say when to come back
         response.headers["Retry-After"] = "1" if status == 429 else "2"
     return response
@@ -288,7 +282,7 @@ def _page(query: str | None = None) -> Response:
     initial = query or (gallery[0].query if gallery else "SELECT * WHERE { ?s ?p ?o } LIMIT 10\n")
     html = render_template("sparql.html", lang=lang, path="/sparql", examples=gallery, prefixes=prefixes,
                            query=initial, config=settings())
-    response = Response(html, mimetype="text/html")
+    response = Response(html, mimetype=HTML.media_type)
     # YASGUI's table plugin and tooltips set inline styles; scripts stay 'self' only.
     response.headers["Content-Security-Policy"] = PAGE_CSP
     response.vary.add("Accept")
@@ -325,14 +319,14 @@ def service_triples(endpoint_url: str) -> list:
     triples = [triple(service, RDF_TYPE, SD + "Service"), triple(service, SD + "endpoint", endpoint_url),
                triple(service, SD + "supportedLanguage", SD + "SPARQL11Query"),
                triple(service, SD + "feature", SD + "UnionDefaultGraph"),
-               triple(service, SD + "defaultEntailmentRegime", "http://www.w3.org/ns/entailment/Simple"),
+               triple(service, SD + "defaultEntailmentRegime", iri("entailment:Simple")),
                triple(service, SD + "defaultDataset", dataset), triple(dataset, RDF_TYPE, SD + "Dataset"),
                triple(dataset, SD + "defaultGraph", default), triple(default, RDF_TYPE, SD + "Graph"),
                triple(default, RDF_TYPE, VOID + "Dataset"),
                label_triple(service, PREFIXES["rdfs"] + "comment",
                             f"Read-only. A query may run {config['query_timeout']:g} s and return "
                             f"{config['max_results']} rows; SERVICE and graphs not listed here are refused.", "en")]
-    triples += [triple(service, SD + "resultFormat", FORMATS_NS + name) for name in SD_RESULT_FORMATS]
+    triples += [triple(service, SD + "resultFormat", f.iri) for f in RESULT_FORMATS + RDF_FORMATS]
     triples += [triple(default, VOID + name, value) for name, value in counts["default"].items()]
     for index, graph in enumerate(pub.graphs):
         key = keys.get(graph, f"graph-{index + 1}")
@@ -344,11 +338,11 @@ def service_triples(endpoint_url: str) -> list:
     return triples
 
 
-COUNTS = """SELECT (COUNT(*) AS ?triples) (COUNT(DISTINCT ?s) AS ?distinctSubjects)
+COUNTS = prologue("rdf") + """SELECT (COUNT(*) AS ?triples) (COUNT(DISTINCT ?s) AS ?distinctSubjects)
   (COUNT(DISTINCT ?o) AS ?distinctObjects) (COUNT(DISTINCT ?p) AS ?properties)
   (COUNT(DISTINCT ?class) AS ?classes)
 WHERE { { SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } }
-        BIND(IF(?p = <http://www.w3.org/1999/02/22-rdf-syntax-ns#type>, ?o, ?unbound) AS ?class) }"""
+        BIND(IF(?p = rdf:type, ?o, ?unbound) AS ?class) }"""
 GRAPH_COUNTS = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
 
 
