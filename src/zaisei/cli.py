@@ -75,6 +75,7 @@ def reconcile(dataset: str, root: str, verbose: bool):
 @click.option("--lang", type=click.Choice(["en", "ja"]), default="en", help="Language of the readable report.")
 def validate(dataset, files, root, base, report, lang):
     """Validate DATASET (mapped from its sources) or graph FILES with the SHACL shapes."""
+    from zaisei.graph.iris import mint
     from zaisei.validation import shacl
     from zaisei.publication.build import ROOT
 
@@ -89,7 +90,7 @@ def validate(dataset, files, root, base, report, lang):
     click.echo(result.text(lang), nl=False)
     if report:
         name = dataset or Path(files[0]).stem
-        report.write_bytes(result.graph(f"{base.rstrip('/')}/id/{name}").serialize(format="turtle", encoding="utf-8"))
+        report.write_bytes(result.graph(mint(base, "dataset", dataset=name)).serialize(format="turtle", encoding="utf-8"))
     sys.exit(0 if result.conforms else 1)
 
 

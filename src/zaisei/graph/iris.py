@@ -62,6 +62,15 @@ PATTERNS = {
     "quote": "/id/{dataset}/quote/{table}/{key}/{figure}",
     "selector": "/id/{dataset}/quote/{table}/{key}/{figure}/{selector}",
 }
+# URL paths of pages and files served for people (no thing has these IRIs).
+PAGES = {
+    "home": "/",
+    "dataset-page": "/datasets/{dataset}",
+    "downloads": "/download/",
+    "download-file": "/download/{file}",
+    "sparql-page": "/sparql",
+    "sitemap": "/sitemap.xml",
+}
 RESERVED_KEYS = frozenset(p.split("/")[2] for p in PATTERNS.values() if p.startswith("/id/") and not p.startswith("/id/{"))
 _REGEXES = {kind: re.compile("^" + re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(p)) + "$")
             for kind, p in PATTERNS.items()}
@@ -71,6 +80,18 @@ def mint(base: str, kind: str, **parts: str) -> str:
     """The IRI of a thing: mint(base, "account", dataset="minato-2021", key="general")."""
     safe = {name: quote(str(value), safe="") for name, value in parts.items()}
     return base.rstrip("/") + PATTERNS[kind].format(**safe)
+
+
+def path(kind: str, **parts: str) -> str:
+    """The URL path of a thing or a page: path("budget", dataset="minato-2021") -> /id/minato-2021/budget.
+    A `file` part keeps its slashes (a path under output/)."""
+    safe = {name: quote(str(value), safe="/" if name == "file" else "") for name, value in parts.items()}
+    return (PATTERNS.get(kind) or PAGES[kind]).format(**safe)
+
+
+def id_space(base: str) -> str:
+    """The prefix every thing's IRI starts with (VoID's uriSpace)."""
+    return base.rstrip("/") + "/id/"
 
 
 def classify(base: str, iri: str) -> tuple[str, dict] | None:
@@ -100,10 +121,10 @@ def source_text(base: str, dataset: str) -> str:
     return mint(base, "source-view", dataset=dataset)
 
 
-def download(base: str, path: str) -> str:
+def download(base: str, file: str) -> str:
     """URL of a published file under output/."""
-    return f"{base.rstrip('/')}/download/{path}"
+    return base.rstrip("/") + path("download-file", file=file)
 
 
 def sparql_endpoint(base: str) -> str:
-    return f"{base.rstrip('/')}/sparql"
+    return base.rstrip("/") + path("sparql-page")

@@ -32,7 +32,7 @@ from zaisei.rdf.render import render, render_sorted
 from zaisei.graph.description import Entry, dataset_entries, fill, pair
 from zaisei.rdf.terms import TripleSet, expand, text_literal, typed_literal
 from zaisei.rdf.store import sort_key
-from zaisei.publication.void import void_triples
+from zaisei.publication.void import Publication as VoidPublication, void_triples
 
 # Prefixes of the catalog files: the project's, plus the vocabularies only the
 # catalog cites, so the Turtle stays readable.
@@ -87,7 +87,7 @@ class _Catalog:
         self.problems: list[str] = []
         catalog = mint(base, "catalog")
         self.catalog = catalog
-        self.union = f"{catalog}/{config['union']['key']}"
+        self.union = mint(base, "union")
         self.project = mint(base, "organization", code=config["project"]["key"])
         self.service = mint(base, "service")
 
@@ -423,7 +423,7 @@ def catalog_triples(results, folders, target: Path, base: str, union=None, sums=
         raise CatalogError(["no datasets to catalogue"])
     cat = _Catalog(base, Path(target), config, sums)
     cat.build(entries)
-    void = void_triples(entries, cat, Path(target), union)
+    void = void_triples(entries, VoidPublication(cat.base, config, cat.union, cat.g.prefixes), Path(target), union)
     if cat.problems:
         raise CatalogError(sorted(set(cat.problems)))
     return cat.g.triples, void

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from zaisei.graph.iris import ONTOLOGY, VOCAB, document_path, download, mint, sparql_endpoint
+from zaisei.graph.iris import ONTOLOGY, VOCAB, id_space, document_path, download, mint, sparql_endpoint
 from zaisei.graph.description import fill, pair
 from zaisei.rdf.namespaces import PREFIXES
 from zaisei.rdf.terms import TripleSet, is_iri as _is_iri, text_literal, typed_literal
@@ -143,7 +143,7 @@ class Counts:
 
 
 def _space(base: str) -> str:
-    return base.rstrip("/") + "/id/"
+    return id_space(base)
 
 
 def dataset_counts(stats: Statistics, base: str, key: str) -> Counts:
@@ -213,20 +213,31 @@ def _counted(entries, base: str, targets: dict, union: Counts | None) -> tuple[l
     return counts, merged.counts(base)
 
 
-def void_triples(entries, cat, target: Path, union: Counts | None = None) -> set:
+@dataclass(frozen=True)
+class Publication:
+    """What the VoID is written about: the catalog's base, settings (data/catalog.toml), the
+    union dataset's IRI and the prefixes to write with (the catalog passes them)."""
+
+    base: str
+    config: dict
+    union: str
+    prefixes: dict
+
+
+def void_triples(entries, about: Publication, target: Path, union: Counts | None = None) -> set:
     """VoID of every dataset and of the union: statistics, dumps, links out.
 
     union: the union's counts when the build counted every graph in its
     workers (then each entry's result.statistics holds its Counts); without
     it, everything is counted here from each result's triples.
     """
-    g, base, config = TripleSet(cat.g.prefixes), cat.base, cat.config
+    g, base, config = TripleSet(about.prefixes), about.base, about.config
     targets = config["link_targets"]
     counted, union = _counted(entries, base, targets, union)
     description = download(base, "void.ttl")
     g.types(description, "void:DatasetDescription")
     g.add(description, "dcterms:title", _text("VoID description of the zaisei publication", "en"))
-    g.add(description, "foaf:primaryTopic", cat.union)
+    g.add(description, "foaf:primaryTopic", about.union)
 
     def dumps(d: str, folder: Path, prefix: str, specs: list[dict], values: dict) -> None:
         for spec in specs:
@@ -246,8 +257,8 @@ def void_triples(entries, cat, target: Path, union: Counts | None = None) -> set
             g.add(d, "void:exampleResource", budget)
         dumps(d, target / entry.key, f"{entry.key}/", config["files"], entry.values)
         _describe(g, d, counts, base, targets)
-        g.add(cat.union, "void:subset", d)
-    u = cat.union
+        g.add(about.union, "void:subset", d)
+    u = about.union
     g.types(u, "void:Dataset")
     g.texts(u, "dcterms:title", pair(config["union"], "title"))
     dumps(u, target, "", config["union_files"], {})

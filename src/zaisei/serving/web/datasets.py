@@ -9,7 +9,7 @@ from urllib.parse import quote
 from flask import Blueprint, Response, current_app, redirect, render_template, request, send_file
 
 from zaisei.rdf.namespaces import prologue
-from zaisei.graph.iris import VOCAB
+from zaisei.graph.iris import VOCAB, document_path, path
 from zaisei.serving.published import PublicationError
 from zaisei.rdf.formats import file_media_type, media_type
 from zaisei.rdf.render import render
@@ -51,12 +51,12 @@ def landing():
 
 def _dataset_view(key: str, lang: str) -> dict:
     pub = publication()
-    budget = pub.iri(f"/id/{key}/budget")
+    budget = pub.iri(path("budget", dataset=key))
     accounts = pub.select(ACCOUNTS, budget=budget)
     priorities = pub.select(PRIORITIES, budget=budget)
     names = pub.labels({r["account"].value for r in accounts} | {r["priority"].value for r in priorities} | {budget})
     return {
-        "key": key, "title": pick(names.get(budget), lang, key), "budget": f"/doc/{key}/budget",
+        "key": key, "title": pick(names.get(budget), lang, key), "budget": document_path(path("budget", dataset=key)),
         "accounts_chart": charts.accounts(accounts, names, lang),
         "priorities_chart": charts.priorities(priorities, names, lang, pub.local),
     }
@@ -69,7 +69,7 @@ def dataset(key: str):
         return render_error(404, "Not Found", f"No dataset {key}.")
     view = _dataset_view(key, lang)
     files = _files(key)
-    return render_template("dataset.html", lang=lang, dataset=view, files=files, path=f"/datasets/{key}",
+    return render_template("dataset.html", lang=lang, dataset=view, files=files, path=path("dataset-page", dataset=key),
                            schema_org=_schema_org(key, files))
 
 
@@ -78,9 +78,9 @@ def _schema_org(key: str, files) -> dict:
     rows = pub.select(prologue("dcterms") + """
         SELECT ?title ?description ?license WHERE { ?d dcterms:title ?title .
         OPTIONAL { ?d dcterms:description ?description } OPTIONAL { ?d dcterms:license ?license } }""",
-                      d=pub.iri(f"/id/{key}"))
+                      d=pub.iri(path("dataset", dataset=key)))
     return {
-        "@context": "https://schema.org/", "@type": "Dataset", "@id": pub.iri(f"/id/{key}"),
+        "@context": "https://schema.org/", "@type": "Dataset", "@id": pub.iri(path("dataset", dataset=key)),
         "name": sorted({r["title"].value for r in rows}),
         "description": sorted({r["description"].value for r in rows if r["description"]}),
         "license": next((r["license"].value for r in rows if r["license"]), None),
@@ -92,12 +92,12 @@ def _files(key: str | None = None) -> list[dict]:
     output, sums = publication().output, publication().sums
     paths = sorted(p for p in output.rglob("*") if p.is_file() and not p.name.startswith("."))
     rows = []
-    for path in paths:
-        name = path.relative_to(output).as_posix()
+    for file in paths:
+        name = file.relative_to(output).as_posix()
         if key and not name.startswith(key + "/"):
             continue
-        rows.append({"name": name, "url": f"/download/{name}", "size": path.stat().st_size,
-                     "sha256": sums.get(name, ""), "media": _media(path)})
+        rows.append({"name": name, "url": path("download-file", file=name), "size": file.stat().st_size,
+                     "sha256": sums.get(name, ""), "media": _media(file)})
     return rows
 
 
@@ -190,11 +190,11 @@ def term(term: str):
 
 @blueprint.route("/source/<key>")
 def source(key: str):
-    path = _inside_output(f"{key}/document.txt")
-    if path is None:
+    document = _inside_output(f"{key}/document.txt")
+    if document is None:
         return render_error(404, "Not Found", f"No source document for {key}.")
-    lines = publication().text(path.relative_to(publication().output).as_posix()).split("\n")
-    return render_template("source.html", lang=language(), key=key, lines=lines, path=f"/source/{key}")
+    lines = publication().text(document.relative_to(publication().output).as_posix()).split("\n")
+    return render_template("source.html", lang=language(), key=key, lines=lines, path=path("source-view", dataset=key))
 
 
 @blueprint.route("/source/<key>/document.txt")
@@ -213,7 +213,7 @@ def sitemap():
     pub = publication()
     rows = pub.select("SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER(isIRI(?s)) } ORDER BY ?s")
     root = public_url(current_app)   # the configured URL, never the request's Host
-    paths = ["/", "/download/"] + [f"/datasets/{k}" for k in pub.datasets]
+    paths = [path("home"), path("downloads")] + [path("dataset-page", dataset=k) for k in pub.datasets]
     paths += [pub.local(r["s"].value).replace("/id/", "/doc/", 1) for r in rows if (pub.local(r["s"].value) or "").startswith("/id/")]
     body = "".join(f"<url><loc>{root}{p}</loc></url>" for p in paths)
     xml = f'<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{body}</urlset>'

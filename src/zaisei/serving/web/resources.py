@@ -8,7 +8,7 @@ from urllib.parse import quote
 from flask import Blueprint, Response, current_app, redirect, render_template, request
 
 from zaisei.rdf.namespaces import iri as curie, prologue
-from zaisei.graph.iris import classify, document_path, source_text, thing_path
+from zaisei.graph.iris import classify, document_path, path, source_text, thing_path
 from zaisei.rdf.render import render
 from zaisei.serving.web.encoding import will_gzip
 from zaisei.serving.web.errors import render_error
@@ -227,6 +227,6 @@ def _breadcrumbs(iri: str, presenter: Presenter, dataset: str | None) -> list[tu
         label = pick(publication().labels([current]).get(current), presenter.lang, presenter.label(current))
         chain.append((label, presenter.href(current)))
     if dataset:
-        budget = publication().iri(f"/id/{dataset}/budget")
-        chain.append((pick(publication().labels([budget]).get(budget), presenter.lang, dataset), f"/datasets/{dataset}"))
+        budget = publication().iri(path("budget", dataset=dataset))
+        chain.append((pick(publication().labels([budget]).get(budget), presenter.lang, dataset), path("dataset-page", dataset=dataset)))
     return list(reversed(chain))
