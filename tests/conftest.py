@@ -55,7 +55,8 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def published(tmp_path_factory) -> Path:
     """A fresh build of every dataset into a temporary output folder."""
-    from zaisei.publication.build import Project, build
+    from zaisei.publication.build import build
+    from zaisei.publication.project import Project
 
     output = tmp_path_factory.mktemp("published") / "output"
     build(Project(output=output))

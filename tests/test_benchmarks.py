@@ -28,7 +28,10 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, SOURCES, run_cli
-from zaisei.publication.build import BuildError, Project, build, check_dataset, derived_union_parts, union_parts, write_dataset
+from zaisei.publication.build import build
+from zaisei.publication.dataset import check_dataset, write_dataset
+from zaisei.publication.dumps import derived_union_parts, union_parts
+from zaisei.publication.project import BuildError, Project
 
 from benchmarks import engines, report
 from benchmarks.generate import SIZES, check_digit, dataset, generate, municipalities

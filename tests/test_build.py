@@ -19,7 +19,8 @@ import rdflib
 from rdflib.compare import isomorphic
 
 from conftest import ROOT, SOURCES, need_tool, run_cli
-from zaisei.publication.build import BuildError, Project, build
+from zaisei.publication.build import build
+from zaisei.publication.project import BuildError, Project
 from zaisei.rdf.render import render
 from zaisei.rdf.store import parse
 

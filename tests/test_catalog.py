@@ -3,7 +3,7 @@ of every file, two parsers agree, no blank nodes, inline JSON-LD context,
 byte-identical reruns, and a CKAN DCAT harvest (ckanext-dcat, euro_dcat_ap_3).
 
 The catalog is written on a staging folder built here (mappings + reconcile +
-build.write_dataset with an empty validation report), so these tests do not
+dataset.write_dataset with an empty validation report), so these tests do not
 depend on the SHACL validation of the build; one more test checks a real build.
 """
 
@@ -29,7 +29,8 @@ from rdflib import RDF, Literal, URIRef
 from rdflib.compare import isomorphic
 
 from conftest import FIXTURES, IN_CI, SHARED, SOURCES
-from zaisei.publication import build, catalog, void
+from zaisei.publication import build, catalog, dataset, manifest, void
+from zaisei.publication.project import Project
 from zaisei.graph import iris
 from zaisei import sources
 
@@ -42,17 +43,17 @@ SPDX = rdflib.Namespace("http://spdx.org/rdf/terms#")
 VOID = rdflib.Namespace("http://rdfs.org/ns/void#")
 SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
 XSD = rdflib.Namespace("http://www.w3.org/2001/XMLSchema#")
-BASE = build.Project().base
+BASE = Project().base
 DOWNLOAD = iris.download(BASE, "")
 
 
-def stage(target: Path, folders: list[Path], project: build.Project | None = None) -> list:
+def stage(target: Path, folders: list[Path], project: Project | None = None) -> list:
     """Every dataset's files, the union and the ontology into target, then the catalog."""
-    project = project or build.Project(output=target.parent / "output")
-    results = [build.check_dataset(folder, project) for folder in folders]
+    project = project or Project(output=target.parent / "output")
+    results = [dataset.check_dataset(folder, project) for folder in folders]
     target.mkdir(parents=True)
     for result, folder in zip(results, folders):
-        build.write_dataset(result, folder, target, project)
+        dataset.write_dataset(result, folder, target, project)
     build.write_all(results, target, project)
     catalog.write(results, folders, target, project)
     return results
@@ -301,8 +302,8 @@ def test_counts_from_the_workers_give_the_same_bytes(staged, tmp_path):
         stats = void.Statistics.of(ox.parse(dump, format=ox.RdfFormat.N_TRIPLES), catalog.settings()["link_targets"])
         union.merge(pickle.loads(pickle.dumps(stats)))
         counted.append(dataclasses.replace(result, statistics=void.dataset_counts(stats, BASE, result.key)))
-    sums = build.checksums(copy)
-    catalog.write(counted, FOLDERS, copy, build.Project(output=tmp_path / "output"), union.counts(BASE), sums)
+    sums = manifest.checksums(copy)
+    catalog.write(counted, FOLDERS, copy, Project(output=tmp_path / "output"), union.counts(BASE), sums)
     for name in ("catalog.ttl", "catalog.jsonld", "void.ttl"):
         assert (copy / name).read_bytes() == (target / name).read_bytes(), name
 
@@ -313,7 +314,7 @@ def test_an_undescribed_file_stops_the_catalog(staged, tmp_path):
     shutil.copytree(target, copy)
     (copy / "minato-2021" / "notes.md").write_text("new file\n", encoding="utf-8")
     with pytest.raises(catalog.CatalogError) as caught:
-        catalog.write(results, FOLDERS, copy, build.Project(output=tmp_path / "output"))
+        catalog.write(results, FOLDERS, copy, Project(output=tmp_path / "output"))
     assert "notes.md" in str(caught.value)
 
 
@@ -375,7 +376,7 @@ def test_ckan_dcat_harvester_makes_one_dataset_per_dataset_with_every_file(stage
 
 def test_a_real_build_publishes_the_catalog(tmp_path):
     output = tmp_path / "output"
-    build.build(build.Project(output=output))
+    build.build(Project(output=output))
     sums = (output / "SHA256SUMS").read_text(encoding="utf-8")
     for name in ("catalog.ttl", "catalog.jsonld", "void.ttl"):
         assert f"  {name}\n" in sums

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from conftest import FIXTURES
-from zaisei.publication.build import Project, build
+from zaisei.publication.build import build
+from zaisei.publication.project import Project
 from zaisei.serving.web import create_app
 from zaisei.serving.web.negotiate import choose, parse_accept
 

@@ -41,7 +41,8 @@ def _scratch() -> Path:
 def minato_output() -> Path:
     """sources/ built into a temporary output/ (once per process); else the committed output/; else skip."""
     if importlib.util.find_spec("zaisei.validate") is not None:
-        from zaisei.publication.build import Project, build
+        from zaisei.publication.build import build
+        from zaisei.publication.project import Project
 
         output = _scratch() / "output"
         build(Project(output=output))

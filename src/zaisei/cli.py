@@ -77,7 +77,6 @@ def validate(dataset, files, root, base, report, lang):
     """Validate DATASET (mapped from its sources) or graph FILES with the SHACL shapes."""
     from zaisei.graph.iris import mint
     from zaisei.validation import shacl
-    from zaisei.publication.build import ROOT
 
     if bool(dataset) == bool(files):
         raise click.UsageError("give a DATASET or --data FILE..., not both")
@@ -86,7 +85,7 @@ def validate(dataset, files, root, base, report, lang):
     except (shacl.GraphLoadError, mapping.MappingError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
-    result = shacl.validate(graph, ROOT / "shapes", ROOT / "ontology" / "zaisei.ttl")
+    result = shacl.validate(graph)
     click.echo(result.text(lang), nl=False)
     if report:
         name = dataset or Path(files[0]).stem
@@ -97,15 +96,15 @@ def validate(dataset, files, root, base, report, lang):
 def _mapped_graph(name: str, root: str, base: str):
     import rdflib
 
-    from zaisei.publication.build import ROOT
+    from zaisei.publication.project import Project
     from zaisei.rdf.render import render
 
-    triples = mapping.run(_load(name, root), ROOT / "mappings", base)
+    triples = mapping.run(_load(name, root), Project().mappings, base)
     return rdflib.Graph().parse(data=render(triples, "ntriples"), format="nt")
 
 
 def _project(output: str, base: str, root: str, reuse: bool = True):
-    from zaisei.publication.build import Project
+    from zaisei.publication.project import Project
 
     return Project(sources=Path(root), output=Path(output), base=base, reuse=reuse)
 
@@ -135,7 +134,8 @@ def _open_store(output: str, store: str) -> Path | None:
               "in FOLDER, so `zaisei serve --store FOLDER` starts at once. " + help_for("store"))
 def build(datasets, root, output, base, quiet, as_json, rebuild, store):
     """Reconcile, map, validate and publish DATASETS (default: all) to the output folder."""
-    from zaisei.publication.build import BuildError, build as run_build
+    from zaisei.publication.build import build as run_build
+    from zaisei.publication.project import BuildError
 
     progress = None if quiet or as_json else (lambda message: click.echo(f"  {message}"))
     try:

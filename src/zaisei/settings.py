@@ -20,6 +20,9 @@ SETTINGS = (
             "Base IRI of every minted IRI; the default is the local server's own address, "
             "so a default build dereferences against `zaisei serve`.", server=False),
     Setting("sources", "sources", "Folder holding one source folder per dataset.", server=False),
+    Setting("mappings", "mappings", "Folder of the SPARQL CONSTRUCT mappings (*.rq).", server=False),
+    Setting("shapes", "shapes", "Folder of the SHACL shapes (*.ttl).", server=False),
+    Setting("ontology", "ontology/zaisei.ttl", "The ontology (Turtle).", server=False),
     Setting("output", "output", "Folder the build publishes to and the server reads."),
     Setting("host", "127.0.0.1", "Address the server listens on."),
     Setting("port", 8080, "Port the server listens on."),

@@ -31,14 +31,15 @@ def pair(table: dict, name: str, values: dict | None = None) -> dict[str, str]:
     return pair if values is None else {lang: fill(text, values) for lang, text in pair.items()}
 
 
-def flatten(description: dict) -> dict[str, str]:
-    """dataset.toml as template values: title_en, publisher_name_ja, source_note, ..."""
+def flatten(description: dict, top: str = "{}", skip: tuple[str, ...] = ()) -> dict[str, str]:
+    """dataset.toml as flat values: sections as SECTION_NAME (publisher_name_ja), top-level scalars
+    named by `top` (title_en, or dataset_title_en for the mappings); lists are left out."""
     flat = {}
     for name, value in description.items():
         if isinstance(value, dict):
             flat.update({f"{name}_{k}": str(v) for k, v in value.items() if not isinstance(v, (list, dict))})
-        elif not isinstance(value, list):
-            flat[name] = str(value)
+        elif not isinstance(value, list) and name not in skip:
+            flat[top.format(name)] = str(value)
     return flat
 
 

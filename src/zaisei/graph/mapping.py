@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from zaisei.graph.description import flatten
 from zaisei.graph.iris import mint
 from zaisei.sources import TABLES, Dataset
 from zaisei.rdf.store import GraphStore, StoreError, with_values
@@ -51,20 +52,9 @@ def _literal(value: str) -> str:
     return f'"{escaped}"'
 
 
-def _flatten(description: dict) -> dict[str, str]:
-    """Top-level scalars as dataset_NAME, sections as SECTION_NAME; lists are skipped."""
-    flat = {}
-    for name, value in description.items():
-        if isinstance(value, dict):
-            flat.update({f"{name}_{k}": str(v) for k, v in value.items() if not isinstance(v, (list, dict))})
-        elif not isinstance(value, list) and name != "key":
-            flat[f"dataset_{name}"] = str(value)
-    return flat
-
-
 def dataset_bindings(dataset: Dataset, base: str) -> dict[str, str]:
     """The variables every mapping of a dataset sees."""
-    bound = _flatten(dataset.description)
+    bound = flatten(dataset.description, top="dataset_{}", skip=("key",))
     bound.update(base=base.rstrip("/"), dataset=dataset.key, ds=mint(base, "dataset", dataset=dataset.key))
     return bound
 

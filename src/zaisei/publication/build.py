@@ -20,11 +20,9 @@ import ctypes
 import ctypes.util
 import gzip
 import hashlib
-import json
 import os
 import shutil
 import tempfile
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,9 +35,12 @@ from zaisei.rdf.store import parse
 
 # One dataset's work is in workers.py; check_dataset, write_dataset, union_parts,
 # derived_union_parts, ROOT and DATASET_FORMATS are still importable from here.
-from zaisei.publication.dataset import (DATASET_FORMATS, ROOT, BuildError, DatasetResult, Outcome,  # noqa: F401
-                                        Project, Task, _Clock, _step, check_dataset, checksums,
-                                        derived_union_parts, jobs, run_tasks, union_parts, write_dataset)
+from zaisei.publication.dataset import DatasetResult, Outcome, Task
+from zaisei.publication.dumps import Union, graph_order, union_parts
+from zaisei.publication.manifest import (SUMS, checksums, format_sums, previous_manifest, previous_sums,
+                                         write_manifest)
+from zaisei.publication.pool import jobs, run_tasks
+from zaisei.publication.project import BuildError, Project, _Clock, _step
 
 
 @dataclass
@@ -71,51 +72,6 @@ def dataset_folders(project: Project, only: list[str] | None = None) -> list[Pat
 
 # -- the union dumps, graph by graph -------------------------------------------------
 
-def _graph_order(iri: str) -> str:
-    # The order render_quads sorts graphs in (N-Triples form), so streamed
-    # dumps are byte-identical to dumps rendered from all quads at once.
-    return f"<{iri}>"
-
-
-class _Union:
-    """all.trig and all.nq.gz, written one graph at a time in graph order.
-
-    Their sha256 is taken as they are written: the catalog and SHA256SUMS
-    need it, and at 10M triples reading the files back costs seconds.
-    """
-
-    def __init__(self, target: Path):
-        self.trig = (target / "all.trig").open("wb")
-        self.nquads = (target / "all.nq.gz").open("wb")
-        self.digests = {"all.trig": hashlib.sha256(), "all.nq.gz": hashlib.sha256()}
-        # gzip.compress(level 9, mtime=0) is zlib with wbits=31; streaming gives the same bytes.
-        self.deflate = zlib.compressobj(9, zlib.DEFLATED, 31)
-        self.header: bytes | None = None
-
-    def add(self, nquads: bytes, header: bytes, block: bytes) -> None:
-        if self.header is None:
-            self.header = header
-            self._write_trig(header)
-        elif header != self.header:
-            raise BuildError(["TriG prefix headers differ between graphs; cannot stream all.trig"], exit_code=2)
-        self._write_trig(block)
-        self._write_nquads(self.deflate.compress(nquads))
-
-    def _write_trig(self, data: bytes) -> None:
-        self.trig.write(data)
-        self.digests["all.trig"].update(data)
-
-    def _write_nquads(self, data: bytes) -> None:
-        self.nquads.write(data)
-        self.digests["all.nq.gz"].update(data)
-
-    def close(self) -> dict[str, str]:
-        """Finish both files; their sha256 by file name."""
-        self._write_nquads(self.deflate.flush())
-        self.trig.close()
-        self.nquads.close()
-        return {name: digest.hexdigest() for name, digest in self.digests.items()}
-
 
 def _write_ontology(target: Path, project: Project) -> None:
     ontology = parse(project.ontology.read_bytes(), "turtle")
@@ -125,26 +81,14 @@ def _write_ontology(target: Path, project: Project) -> None:
     (target / "ontology" / "index.html").write_text(ontology_docs.html(project.ontology), encoding="utf-8")
 
 
-def _manifest_entry(result: DatasetResult, project: Project) -> dict:
-    entry = {"graph": mint(project.base, "dataset", dataset=result.key), "triples": len(result.triples)}
-    if result.inputs:
-        entry["inputs"] = result.inputs  # what the next build compares to reuse the files
-    return entry
-
-
-def _write_manifest(results: list[DatasetResult], target: Path, project: Project) -> None:
-    manifest = {"base": project.base, "datasets": {r.key: _manifest_entry(r, project) for r in results}}
-    (target / "build.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-
-
 def write_all(results: list[DatasetResult], target: Path, project: Project) -> None:
     """The union of all datasets, one named graph each, the ontology and build.json."""
-    union = _Union(target)
-    for result in sorted(results, key=lambda r: _graph_order(mint(project.base, "dataset", dataset=r.key))):
+    union = Union(target)
+    for result in sorted(results, key=lambda r: graph_order(mint(project.base, "dataset", dataset=r.key))):
         union.add(*union_parts(result.triples, mint(project.base, "dataset", dataset=result.key)))
     union.close()
     _write_ontology(target, project)
-    _write_manifest(results, target, project)
+    write_manifest(results, target, project)
 
 
 # -- incremental builds: what a dataset's files depend on ---------------------------
@@ -182,15 +126,6 @@ def dataset_inputs(folder: Path, shared: str) -> str:
     return digest.hexdigest()
 
 
-def _previous_manifest(project: Project) -> dict:
-    """The datasets recorded by the previous build, or {} if there is none readable."""
-    try:
-        manifest = json.loads((project.output / "build.json").read_text(encoding="utf-8"))
-        return manifest["datasets"] if manifest.get("base") == project.base else {}
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}
-
-
 class _DumpTriples(Sequence):
     """A dataset's triples, read back from its N-Triples dump when first needed.
 
@@ -219,36 +154,21 @@ class _DumpTriples(Sequence):
         return iter(self._load())
 
 
-def _previous_sums(project: Project) -> dict[str, dict[str, str]]:
-    """The previous output's SHA256SUMS, grouped by dataset folder."""
-    grouped: dict[str, dict[str, str]] = {}
-    try:
-        lines = (project.output / "SHA256SUMS").read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return grouped
-    for line in lines:
-        digest, _, name = line.partition("  ")
-        folder, _, rest = name.partition("/")
-        if rest:
-            grouped.setdefault(folder, {})[rest] = digest
-    return grouped
-
-
 def _plan(folders: list[Path], project: Project, staging: Path, parts: Path) -> list[Task]:
     """One task per dataset, in union (graph IRI) order; unchanged ones are marked for reuse."""
     shared = shared_inputs(project)
-    previous = _previous_manifest(project) if project.reuse else {}
-    sums = _previous_sums(project) if previous else {}
+    previous = previous_manifest(project) if project.reuse else {}
+    sums = previous_sums(project) if previous else {}
     tasks = []
     for folder in folders:
         inputs, recorded = dataset_inputs(folder, shared), previous.get(folder.name)
         reusable = bool(recorded) and recorded.get("inputs") == inputs and folder.name in sums
         tasks.append(Task(folder, project, staging, parts, mint(project.base, "dataset", dataset=folder.name),
                           inputs, {**recorded, "sums": sums[folder.name]} if reusable else None))
-    return sorted(tasks, key=lambda t: _graph_order(t.graph))
+    return sorted(tasks, key=lambda t: graph_order(t.graph))
 
 
-def _collect(tasks: list[Task], workers: int, union: _Union, progress) -> tuple[dict[str, Outcome], void.Counts]:
+def _collect(tasks: list[Task], workers: int, union: Union, progress) -> tuple[dict[str, Outcome], void.Counts]:
     """Append each dataset's share of the union as it finishes, in graph order, and count the union.
 
     The union's distinct subjects, objects, ... need every dataset's terms:
@@ -274,7 +194,7 @@ def _build_datasets(folders: list[Path], project: Project, staging: Path, progre
     parts = staging / ".parts"
     parts.mkdir()
     tasks = _plan(folders, project, staging, parts)
-    union = _Union(staging)
+    union = Union(staging)
     try:
         outcomes, counts = _collect(tasks, jobs(project, len(tasks)), union, progress)
     finally:
@@ -297,10 +217,10 @@ def build(project: Project, only: list[str] | None = None, progress=None) -> Bui
     try:
         results, known, union = clock("datasets", lambda: _build_datasets(folders, project, staging, progress))
         clock("serialisation", lambda: _write_ontology(staging, project))
-        clock("serialisation", lambda: _write_manifest(results, staging, project))
+        clock("serialisation", lambda: write_manifest(results, staging, project))
         clock("catalog", lambda: catalog.write(results, folders, staging, project, union, known))
         files = clock("checksums", lambda: checksums(staging, known))
-        (staging / "SHA256SUMS").write_text("".join(f"{h}  {p}\n" for p, h in files.items()), encoding="utf-8")
+        (staging / SUMS).write_text(format_sums(files), encoding="utf-8")
         _step(progress, "output", f"{len(files)} files written")
         publish(staging, project.output)
         for result in results:

@@ -8,18 +8,10 @@ an unchanged dataset's files are linked from the previous output instead.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import functools
 import gzip
-import hashlib
-import multiprocessing
 import os
 import shutil
-import signal
-import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,40 +22,11 @@ from zaisei.graph.iris import mint
 from zaisei.sources.reconcile import Report, reconcile
 from zaisei.rdf.formats import FORMATS
 from zaisei.rdf.namespaces import PREFIXES
-from zaisei.rdf.render import render, render_quads, render_sorted
-from zaisei.settings import project_root
+from zaisei.rdf.render import render, render_sorted
+from zaisei.publication.dumps import derived_union_parts, union_parts
+from zaisei.publication.manifest import checksums
+from zaisei.publication.project import DATASET_FORMATS, BuildError, Project, _Clock, _step
 from zaisei.rdf.store import GraphStore, parse, sort_key
-from zaisei.rdf.terms import quad
-
-ROOT = project_root()
-DATASET_FORMATS = ("turtle", "jsonld", "rdfxml")
-
-
-class BuildError(Exception):
-    """The build stopped; `problems` are file:line messages, output/ is untouched."""
-
-    def __init__(self, problems: list[str], exit_code: int = 1):
-        super().__init__("\n".join(problems))
-        self.problems = problems
-        self.exit_code = exit_code
-
-    def __reduce__(self):
-        # Raised in a worker process, it crosses back by pickle with its fields intact.
-        return BuildError, (self.problems, self.exit_code)
-
-
-@dataclass
-class Project:
-    """Where the build reads from and writes to."""
-
-    sources: Path = ROOT / "sources"
-    output: Path = ROOT / "output"
-    mappings: Path = ROOT / "mappings"
-    shapes: Path = ROOT / "shapes"
-    ontology: Path = ROOT / "ontology" / "zaisei.ttl"
-    base: str = "http://127.0.0.1:8080"
-    jobs: int = 0  # worker processes for the datasets; 0 = one per available core
-    reuse: bool = True  # link an unchanged dataset's files from the previous output
 
 
 @dataclass
@@ -76,17 +39,6 @@ class DatasetResult:
     reused: bool = False  # files linked from the previous output, not rebuilt
     inputs: str = ""  # sha256 of everything the dataset's files depend on
     statistics: object = None  # void.Counts, when the build counted the dataset in its worker
-
-
-class _Clock:
-    def __init__(self):
-        self.timings: dict[str, float] = {}
-
-    def __call__(self, stage: str, work: Callable):
-        started = time.perf_counter()
-        result = work()
-        self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - started
-        return result
 
 
 def check_dataset(folder: Path, project: Project, progress=None) -> DatasetResult:
@@ -127,11 +79,6 @@ def _report_turtle(validation, base: str) -> bytes:
     return render(parse(validation.graph(base).serialize(format="nt"), "ntriples"), "turtle")
 
 
-def _step(progress, key: str, message: str) -> None:
-    if progress:
-        progress(f"{key}: {message}")
-
-
 def _gzip(data: bytes) -> bytes:
     # mtime=0 and no file name: the same data always gives the same bytes.
     return gzip.compress(data, compresslevel=9, mtime=0)
@@ -152,47 +99,7 @@ def write_dataset(result: DatasetResult, folder: Path, target: Path, project: Pr
     tabular.write(result.triples, dataset, out, project.base)
 
 
-def checksums(target: Path, known: dict[str, str] | None = None) -> dict[str, str]:
-    """sha256 of every file under target, in path order; `known` sums are not recomputed."""
-    known = known or {}
-    sums = {}
-    for path in sorted(p for p in target.rglob("*") if p.is_file()):
-        name = path.relative_to(target).as_posix()
-        sums[name] = known.get(name) or hashlib.sha256(path.read_bytes()).hexdigest()
-    return sums
-
-
 # -- one dataset's share of the union dumps -------------------------------------------
-
-def union_parts(triples, graph: str) -> tuple[bytes, bytes, bytes]:
-    """One graph's N-Quads, and its TriG split into prefix header and graph block."""
-    quads = [quad(t, graph) for t in triples]
-    trig = render_quads(quads, "trig")
-    start = trig.find(b"<" + graph.encode("utf-8") + b"> {\n")
-    if start < 0:
-        raise BuildError([f"{graph}: no graph block in its TriG; cannot stream all.trig"], exit_code=2)
-    return render_quads(quads, "nquads"), trig[:start], trig[start:]
-
-
-def derived_union_parts(folder: Path, key: str, graph: str) -> tuple[bytes, bytes, bytes] | None:
-    """One graph's share of the union, derived from the dataset's own dumps without rendering.
-
-    pyoxigraph writes an N-Quads line as the N-Triples line with the graph
-    before the final dot, and a TriG graph block as the Turtle statements
-    indented by one tab after the same @prefix lines: the bytes union_parts
-    renders (tests/test_benchmarks.py checks both ways). A long-string literal
-    (triple quotes) may hold a raw newline the indentation would change; then
-    this returns None and the caller renders.
-    """
-    turtle = (folder / f"{key}.ttl").read_bytes()
-    if b'"' * 3 in turtle or b"'" * 3 in turtle:
-        return None
-    lines = turtle.splitlines(keepends=True)
-    prefixes = next((i for i, line in enumerate(lines) if not line.startswith(b"@prefix ")), len(lines))
-    iri = graph.encode("utf-8")
-    block = b"<" + iri + b"> {\n" + b"".join(b"\t" + line for line in lines[prefixes:] if line.strip()) + b"}\n"
-    ntriples = gzip.decompress((folder / f"{key}.nt.gz").read_bytes())
-    return ntriples.replace(b" .\n", b" <" + iri + b"> .\n"), b"".join(lines[:prefixes]), block
 
 
 # -- the task a worker runs ---------------------------------------------------------
@@ -312,49 +219,3 @@ def dataset_task(task: Task) -> Outcome:
                    {f"{key}/{name}": digest for name, digest in sums.items()}, task.inputs, header,
                    counts, stats)
 
-
-def _orphan_guard() -> None:
-    """Worker initializer: die with the build (Linux), so a killed build leaves no workers behind."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
-def jobs(project: Project, tasks: int) -> int:
-    """Worker processes to use: as asked, else one per core we may run on; never more than tasks."""
-    cores = project.jobs or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count())
-    return max(1, min(cores or 1, tasks))
-
-
-def _attempt(call, *args):
-    try:
-        return call(*args)
-    except BuildError as exc:
-        return exc
-
-
-def run_tasks(tasks: list[Task], workers: int) -> Iterator[Outcome]:
-    """Outcomes in task order; every dataset's problems are gathered before raising."""
-    problems, exit_code, pool = [], 1, None
-    if workers == 1:
-        outcomes = (_attempt(dataset_task, task) for task in tasks)
-    else:
-        # spawn, not fork: the caller may be threaded (a server, a test runner),
-        # and fork() there can deadlock the child.
-        pool = ProcessPoolExecutor(workers, multiprocessing.get_context("spawn"), initializer=_orphan_guard)
-        futures = [pool.submit(dataset_task, task) for task in tasks]
-        outcomes = (_attempt(future.result) for future in futures)
-    try:
-        for outcome in outcomes:
-            if isinstance(outcome, BuildError):
-                problems += outcome.problems
-                exit_code = max(exit_code, outcome.exit_code)
-            elif not problems:
-                yield outcome
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
-    if problems:
-        raise BuildError(problems, exit_code)

@@ -14,14 +14,7 @@ import hashlib
 import threading
 from pathlib import Path
 
-SUMS = "SHA256SUMS"
-MANIFEST = "build.json"
-
-
-def parse_sums(text: str) -> dict[str, str]:
-    """{relative path: SHA-256} from the text of a SHA256SUMS file (sha256sum's format)."""
-    return {name: digest for digest, _, name in (line.partition("  ") for line in text.splitlines()) if name}
-
+from zaisei.publication.manifest import MANIFEST, SUMS, parse_sums  # noqa: F401 - parse_sums: serving's too
 
 def file_digest(path: Path) -> str:
     with path.open("rb") as file:

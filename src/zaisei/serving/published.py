@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from zaisei.rdf.namespaces import LABELS
-from zaisei.serving.integrity import SUMS, Integrity, parse_sums
+from zaisei.publication.manifest import SUMS, parse_sums
+from zaisei.serving.integrity import Integrity
 from zaisei.graph.iris import ONTOLOGY, mint
 from zaisei.serving.snapshot import SnapshotError, open_snapshot
 from zaisei.serving.snapshot import path_for as snapshot_path

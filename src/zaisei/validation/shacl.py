@@ -37,12 +37,12 @@ from rdflib.term import Node
 
 from zaisei.rdf.formats import of_kind, rdf_file
 from zaisei.rdf.namespaces import ALL, PREFIXES, VOCAB, select
-from zaisei.settings import project_root
+from zaisei.settings import DEFAULTS, project_root
 from zaisei.validation.constraints import oxigraph_data
 
 ROOT = project_root()
-SHAPES = ROOT / "shapes"
-ONTOLOGY = ROOT / "ontology" / "zaisei.ttl"
+SHAPES = ROOT / DEFAULTS["shapes"]
+ONTOLOGY = ROOT / DEFAULTS["ontology"]
 
 SH = Namespace(PREFIXES["sh"])
 ZS = Namespace(VOCAB)

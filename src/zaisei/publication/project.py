@@ -1,0 +1,58 @@
+"""What a build reads and writes (Project), how it fails (BuildError), and its small helpers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from zaisei.settings import DEFAULTS, project_root
+
+ROOT = project_root()
+
+
+DATASET_FORMATS = ("turtle", "jsonld", "rdfxml")
+
+
+class BuildError(Exception):
+    """The build stopped; `problems` are file:line messages, output/ is untouched."""
+
+    def __init__(self, problems: list[str], exit_code: int = 1):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+        self.exit_code = exit_code
+
+    def __reduce__(self):
+        # Raised in a worker process, it crosses back by pickle with its fields intact.
+        return BuildError, (self.problems, self.exit_code)
+
+
+@dataclass
+class Project:
+    """Where the build reads from and writes to."""
+
+    sources: Path = ROOT / DEFAULTS["sources"]
+    output: Path = ROOT / DEFAULTS["output"]
+    mappings: Path = ROOT / DEFAULTS["mappings"]
+    shapes: Path = ROOT / DEFAULTS["shapes"]
+    ontology: Path = ROOT / DEFAULTS["ontology"]
+    base: str = DEFAULTS["base"]
+    jobs: int = 0  # worker processes for the datasets; 0 = one per available core
+    reuse: bool = True  # link an unchanged dataset's files from the previous output
+
+
+class _Clock:
+    def __init__(self):
+        self.timings: dict[str, float] = {}
+
+    def __call__(self, stage: str, work: Callable):
+        started = time.perf_counter()
+        result = work()
+        self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - started
+        return result
+
+
+def _step(progress, key: str, message: str) -> None:
+    if progress:
+        progress(f"{key}: {message}")
