@@ -22,7 +22,7 @@ from pathlib import Path
 
 from conftest import ROOT, free_port
 from test_reliability_support import Call, Load, Served, alive, get, raw
-from zaisei.serving.query import examples
+from zaisei.serving.examples import examples
 
 KEPT = ("content-type", "etag", "last-modified", "content-length", "content-encoding", "content-location", "link",
         "vary", "location", "cache-control", "content-range", "content-disposition", "x-sparql-max-results",

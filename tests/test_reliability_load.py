@@ -22,7 +22,7 @@ import urllib.request
 import pytest
 
 from test_reliability_support import Call, Load, MemoryTrace, MiB, Served, mean, report
-from zaisei.serving.query import examples
+from zaisei.serving.examples import examples
 
 LONG = os.environ.get("ZAISEI_LONG") == "1"
 SECONDS = 60 if LONG else 15

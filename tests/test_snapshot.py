@@ -152,6 +152,9 @@ def test_the_engine_answers_from_disk_at_once_then_from_memory(tmp_path):
         answers = [server.engine.run(Job(TOTAL)) for _ in range(4)]
         assert {a.body for a in answers} == {first.body}
         assert json.loads(first.body)["results"]["bindings"][0]["total"]["value"] == EXPECTED
+        deadline = time.monotonic() + 10   # workers of the old store are replaced as they come back
+        while len(server.engine.pids()) != 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
         assert len(server.engine.pids()) == 2
     finally:
         server.close()

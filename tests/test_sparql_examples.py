@@ -11,7 +11,7 @@ import pytest
 from markupsafe import escape
 
 from test_sparql_support import ROOT, LiveServer, minato_output
-from zaisei.serving.query import DOC_END, DOC_START, examples, examples_markdown
+from zaisei.serving.examples import DOC_END, DOC_START, examples, examples_markdown
 
 EXAMPLES = {example.name: example for example in examples()}
 
@@ -129,7 +129,7 @@ def test_query_page_shows_the_gallery(server, lang):
 
 
 def test_docs_carry_the_generated_examples():
-    """docs/sparql.md's examples section is generated: `python3 -m zaisei.serving.query docs/sparql.md`."""
+    """docs/sparql.md's examples section is generated: `python3 -m zaisei.serving.examples docs/sparql.md`."""
     text = (ROOT / "docs" / "sparql.md").read_text(encoding="utf-8")
     section = text.split(DOC_START, 1)[1].split(DOC_END, 1)[0]
-    assert section.strip() == examples_markdown().strip(), "run: python3 -m zaisei.serving.query docs/sparql.md"
+    assert section.strip() == examples_markdown().strip(), "run: python3 -m zaisei.serving.examples docs/sparql.md"

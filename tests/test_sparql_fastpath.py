@@ -18,7 +18,7 @@ from zaisei.serving.query import FORMS, UPDATE_KEYWORDS, Inspection, QueryRefuse
 from zaisei.rdf.results import RESULT_FORMATS, solutions_json
 from zaisei.serving.web import create_app
 from zaisei.serving.web.fastpath import FastPath
-from zaisei.serving.web.sparql import COMMON_ACCEPT
+from zaisei.serving.web.sparql_formats import COMMON_ACCEPT
 
 GRAPH = "http://example.org/graph/a"
 DATA = "".join(f'<http://example.org/s{n}> <http://example.org/p> "値 {n}"@ja .\n'

@@ -15,7 +15,7 @@ from conftest import need_tool, run_cli
 from test_sparql_protocol import TESTS, _check, _send
 from test_sparql_support import KASEI, Listener, LiveServer, free_port, minato_output, protocol_output, tiny_output
 from zaisei.serving.engine import publish
-from zaisei.serving.query import examples
+from zaisei.serving.examples import examples
 
 
 class OxigraphServer:

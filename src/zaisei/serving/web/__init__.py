@@ -1,7 +1,8 @@
 """The Flask application: Linked Data pages, documents, downloads and SPARQL.
 
 An application factory (also runs under gunicorn: `gunicorn 'zaisei.serving.web:create_app()'`)
-with one blueprint per URL family. Only this package touches requests.
+with one blueprint per kind of resource (views/). Only this package touches requests;
+the SPARQL engine is an app resource (engine.init_app, engine.close_app).
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from zaisei.rdf.formats import media_type
 from zaisei.serving.published import Publication, PublicationError
 from zaisei.settings import DEFAULTS
-from zaisei.serving.web import datasets, errors, fastpath, resources, sparql
+from zaisei.serving.web import engine, errors, fastpath
 from zaisei.serving.web.encoding import gzip_response
+from zaisei.serving.web.views import BLUEPRINTS
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -39,8 +41,9 @@ def create_app(output: str | Path | None = None, publication: Publication | None
         publication = Publication(Path(output or config["output"]), config["store"] and Path(config["store"]))
     app.extensions["zaisei"] = publication
     app.config["LAST_MODIFIED"] = formatdate((publication.output / "build.json").stat().st_mtime, usegmt=True)
-    for blueprint in (resources.blueprint, datasets.blueprint, sparql.blueprint):
+    for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
+    engine.init_app(app)
     errors.register(app)
     app.register_error_handler(PublicationError, _damaged)
     publication.integrity.verify_in_background()
@@ -57,7 +60,7 @@ def _refuse_large_bodies() -> None:
 
     Flask checks MAX_CONTENT_LENGTH only when a view reads the body (/sparql does); every
     other route would answer 405 or 200 and ignore the upload. The WSGI server may still
-    receive the body first (waitress buffers it, up to its own max_request_body_size).
+    receive the body first (granian does not: the app sees the request before its body).
     """
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     codings = [c.strip().lower() for c in request.headers.get("Transfer-Encoding", "").split(",") if c.strip()]

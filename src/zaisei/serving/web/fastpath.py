@@ -11,13 +11,10 @@ and every error, is Flask's (tests/test_sparql_fastpath.py compares the two path
 from __future__ import annotations
 
 from flask import Flask
-from werkzeug.utils import get_content_type
 from werkzeug.wrappers import Request
 
 from zaisei.serving.query import QueryError
-from zaisei.rdf.formats import compressible
-from zaisei.serving.web.encoding import MAXIMUM, MINIMUM, compress, wants_gzip
-from zaisei.serving.web.sparql import CORS_HEADERS, MEDIA, _error, _operation, run
+from zaisei.serving.web.views.sparql import answered, error_response, operation, run
 
 
 class FastPath:
@@ -37,18 +34,15 @@ class FastPath:
     def __init__(self, app: Flask, flask_wsgi):
         self.app, self.flask_wsgi = app, flask_wsgi
         config = app.config["ZAISEI"]
-        self.max_query_length, self.max_results = config["max_query_length"], str(config["max_results"])
+        self.max_query_length, self.max_results = config["max_query_length"], config["max_results"]
         self.max_body = app.config["MAX_CONTENT_LENGTH"]
-        # Content-Type as werkzeug writes it (charset on text types), and whether _finish would gzip it.
-        self.content_types = {name: get_content_type(media, "utf-8") for name, media in MEDIA.items()}
-        self.compressible = {name: compressible(media) for name, media in MEDIA.items()}
 
     def __call__(self, environ, start_response):
         if not self._plain(environ):
             return self.flask_wsgi(environ, start_response)
         req = Request(environ)   # werkzeug's parsing, as under Flask (its Request subclasses this one)
         try:
-            query, params = _operation(req, self.max_query_length)
+            query, params = operation(req, self.max_query_length)
             if query is None:   # no query (not plain after all; a GET, so no body was read): the view's
                 return self.flask_wsgi(environ, start_response)
             answer = run(self.app, req, query, params)
@@ -71,31 +65,20 @@ class FastPath:
                 and environ.get("CONTENT_TYPE", "").startswith("application/sparql-query"))
 
     def _answer(self, environ, start_response, answer) -> list[bytes]:
-        """The 200 answer with the headers Flask would send, in its order."""
-        body, gzipped = answer.body, answer.encoding == "gzip"
-        if not gzipped and MINIMUM <= len(body) <= MAXIMUM and self.compressible[answer.format] and wants_gzip(
-                environ.get("HTTP_ACCEPT_ENCODING")):
-            body, gzipped = compress(body), True
-        headers = [("Content-Type", self.content_types[answer.format]), ("Content-Length", str(len(body))),
-                   ("X-SPARQL-Max-Results", self.max_results),
-                   ("Vary", "Accept, Accept-Encoding" if gzipped else "Accept"), *CORS_HEADERS,
-                   ("X-Content-Type-Options", "nosniff")]
-        if answer.encoding:   # the view sets it right after Vary
-            headers.insert(4, ("Content-Encoding", answer.encoding))
-        elif gzipped:         # as web._finish (gzip_response) appends it
-            headers.append(("Content-Encoding", "gzip"))
+        """The 200 answer with the body and headers the view sends (sparql.answered)."""
+        body, headers = answered(answer, environ.get("HTTP_ACCEPT_ENCODING"), self.max_results)
         start_response("200 OK", headers)
         return [body]
 
     def _through_flask(self, environ, start_response, exc: Exception):
-        """What Flask answers when the view meets exc: _error() for a QueryError, the app's
+        """What Flask answers when the view meets exc: error_response() for a QueryError, the app's
         error handlers for anything else; then the after_request hooks."""
         app = self.app
         with app.request_context(environ):
             try:
                 if not isinstance(exc, QueryError):
                     raise exc
-                result = _error(exc.status, str(exc))
+                result = error_response(exc.status, str(exc))
             except Exception as error:  # noqa: BLE001 - as Flask's full_dispatch_request does
                 result = app.handle_user_exception(error)
             return app.finalize_request(result)(environ, start_response)

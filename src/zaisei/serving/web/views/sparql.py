@@ -12,51 +12,39 @@ everything else, and every error, goes through Flask.
 
 from __future__ import annotations
 
-import os
 import time
 
 from flask import Blueprint, Flask, Response, current_app, render_template, request
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Request
 
-from zaisei.serving.engine import Job, LocalEngine, RemoteEngine
-from zaisei.serving.query import QueryError, examples, inspect
-from zaisei.rdf.render import render
-from zaisei.rdf.formats import media_type, of_kind
+from werkzeug.utils import get_content_type
+
+from zaisei.rdf.formats import compressible, media_type
 from zaisei.rdf.namespaces import PREFIXES, RDF_TYPE, iri, prologue
+from zaisei.rdf.render import render
 from zaisei.rdf.terms import label_triple, named_node, triple
-from zaisei.serving.web.clients import client_of, trusted_proxies
-from zaisei.serving.web.encoding import MINIMUM, wants_gzip
+from zaisei.serving.engine import Job
+from zaisei.serving.examples import examples
+from zaisei.serving.query import QueryError, inspect
+from zaisei.serving.web.clients import client_of
+from zaisei.serving.web.context import endpoint_url, settings
+from zaisei.serving.web.encoding import MAXIMUM, MINIMUM, compress, wants_gzip
 from zaisei.serving.web.errors import render_error
-from zaisei.serving.web.negotiate import HTML, RDF_FORMATS, Format, choose
+from zaisei.serving.web.negotiate import HTML, RDF_FORMATS, choose
 from zaisei.serving.web.present import language
+from zaisei.serving.web.sparql_formats import MEDIA, RESULT_FORMATS, formats, results_accept
 
 blueprint = Blueprint("sparql", __name__)
 
-RESULT_FORMATS = of_kind("results")   # json, xml, csv, tsv: the order of preference
-MEDIA = {f.name: f.media_type for f in of_kind("results", "graph", "dataset")}
-# Generic media types mean SPARQL results here, not JSON-LD / RDF/XML as for documents.
-RESULT_ALIASES = {alias: f.media_type for f in RESULT_FORMATS for alias in f.aliases}
-# Clients that only ever ask for SPARQL results get the same syntax family for a graph.
-_GRAPH_FOR = {"json": "jsonld", "xml": "rdfxml"}
 
-
-def _pair(fmt) -> tuple[str | None, str | None]:
-    """(results format, RDF format) a format asks for."""
-    return (fmt.name, _GRAPH_FOR.get(fmt.name)) if fmt.kind == "results" else (None, fmt.name)
-
-
-# format= / output= / results= values (SPARQLWrapper sends all three): name -> (results format, RDF format).
-PARAMETER_FORMATS = {
-    **{value: _pair(f) for f in RESULT_FORMATS + RDF_FORMATS for value in f.parameters},
-    **{f.media_type: (f.name, None) for f in RESULT_FORMATS}, **{f.media_type: (None, f.name) for f in RDF_FORMATS},
-    **{alias: (f.name, None) for f in RESULT_FORMATS for alias in f.aliases},
-}
 UPDATE_PARAMETERS = ("update", "using-graph-uri", "using-named-graph-uri")
 READ_ONLY = "this SPARQL endpoint is read-only: SPARQL Update requests are refused"
 SD, VOID = PREFIXES["sd"], PREFIXES["void"]
 CORS_HEADERS = (("Access-Control-Allow-Origin", "*"), ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
                 ("Access-Control-Allow-Headers", "Content-Type, Accept"))
+# Content-Type as werkzeug writes it (charset on text types), per format.
+CONTENT_TYPES = {name: get_content_type(media, "utf-8") for name, media in MEDIA.items()}
 PAGE_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
             "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 
@@ -65,47 +53,21 @@ class ProtocolError(QueryError):
     """A request the SPARQL Protocol does not allow (wrong method, media type, parameters)."""
 
 
-@blueprint.record_once
-def _start_engine(state) -> None:
-    """One engine per app: a pool of workers over output/, or a remote engine if configured."""
-    app, config = state.app, state.app.config["ZAISEI"]
-    publication = app.extensions["zaisei"]
-    workers = config["sparql_workers"] or min(4, max(2, os.cpu_count() or 2))
-    limits = {"per_client": config["client_queries"] or max(1, workers // 2), "queue_size": config["sparql_queue"]}
-    if config["sparql_endpoint"]:
-        engine = RemoteEngine(config["sparql_endpoint"], publication.graphs, timeout=config["query_timeout"],
-                              slots=workers, **limits)
-    else:
-        engine = LocalEngine(publication.output, size=workers, timeout=config["query_timeout"],
-                             memory_mb=config["query_memory_mb"], snapshot=publication.snapshot,
-                             in_memory=config["sparql_in_memory"], store=publication.store, **limits)
-    app.extensions["zaisei.sparql"] = engine
-    app.extensions["zaisei.proxies"] = trusted_proxies(config["trusted_proxies"])
-
-
-def engine():
-    return current_app.extensions["zaisei.sparql"]
-
-
-def settings() -> dict:
-    return current_app.config["ZAISEI"]
-
-
 @blueprint.route("/sparql", methods=["GET", "POST"])
 def endpoint():
     """Answer a query, or describe the service (RDF) / show the query page (HTML) when there is none."""
     try:
-        query, params = _operation(request, settings()["max_query_length"])
+        query, params = operation(request, settings()["max_query_length"])
         if query is None:
             return _service_description()
         if _prefers_page():
             return _page(query)
         return _answer(query, params)
     except QueryError as exc:
-        return _error(exc.status, str(exc))
+        return error_response(exc.status, str(exc))
 
 
-def _operation(req: Request, limit: int) -> tuple[str | None, object]:
+def operation(req: Request, limit: int) -> tuple[str | None, object]:
     """(query text or None, parameters) from GET, form POST or direct POST; ProtocolError otherwise."""
     params = req.args
     if req.method == "POST":
@@ -146,12 +108,23 @@ def _sized(req: Request, query: str, limit: int) -> str:
 
 def _answer(query: str, params) -> Response:
     answer = run(current_app, request, query, params)
-    response = Response(answer.body, mimetype=MEDIA[answer.format])
-    response.headers["X-SPARQL-Max-Results"] = str(settings()["max_results"])
-    response.headers["Vary"] = "Accept, Accept-Encoding" if answer.encoding else "Accept"
-    if answer.encoding:   # compressed by the worker (the hooks leave it as it is)
-        response.headers["Content-Encoding"] = answer.encoding
-    return response
+    body, headers = answered(answer, request.headers.get("Accept-Encoding"), settings()["max_results"])
+    return Response(body, 200, headers)
+
+
+def answered(answer, accept_encoding: str | None, max_results: int) -> tuple[bytes, list[tuple[str, str]]]:
+    """The body and every header of a 200 answer (the view and web/fastpath.py both send these):
+    compressed by the worker, or here when small enough; CORS and nosniff as web._finish adds them."""
+    body, encoding = answer.body, answer.encoding
+    if encoding is None and MINIMUM <= len(body) <= MAXIMUM and compressible(MEDIA[answer.format]) \
+            and wants_gzip(accept_encoding):
+        body, encoding = compress(body), "gzip"
+    headers = [("Content-Type", CONTENT_TYPES[answer.format]), ("Content-Length", str(len(body))),
+               ("X-SPARQL-Max-Results", str(max_results)), ("Vary", "Accept, Accept-Encoding" if encoding else "Accept"),
+               *CORS_HEADERS, ("X-Content-Type-Options", "nosniff")]
+    if encoding:
+        headers.append(("Content-Encoding", encoding))
+    return body, headers
 
 
 def run(app: Flask, req: Request, query: str, params):
@@ -166,7 +139,7 @@ def _job(app: Flask, req: Request, query: str, params) -> Job:
     deadline = time.monotonic() + config["query_timeout"]
     remote = bool(config["sparql_endpoint"])
     found = inspect(query, _own_graphs(app), strict=remote)
-    results_format, rdf_format = _formats(params, req.headers.get("Accept"))
+    results_format, rdf_format = formats(params, req.headers.get("Accept"))
     default, named = _graphs(params, "default-graph-uri"), _graphs(params, "named-graph-uri")
     dataset = (tuple(default), tuple(named)) if default or named else (None, None)
     # Compressed by the worker, inside the query's time; a remote engine's answer is compressed here.
@@ -194,62 +167,15 @@ def _own_graphs(app: Flask) -> frozenset[str]:
     return cached[1]
 
 
-def endpoint_url(app: Flask) -> str:
-    """This endpoint's URL under the server's public URL (never the request's Host header)."""
-    return public_url(app) + "/sparql"
-
-
-def public_url(app: Flask) -> str:
-    config = app.config["ZAISEI"]
-    return (config["public_url"] or f"http://{config['host']}:{config['port']}").rstrip("/")
-
-
-# The Accept headers SPARQL clients send most, answered without parsing (a measured ~40 us each).
-COMMON_ACCEPT = {f.media_type: _pair(f) for f in RESULT_FORMATS + RDF_FORMATS}
-
-
-def _formats(params, accept: str | None) -> tuple[str | None, str | None]:
-    """(results format, RDF format): format/output/results parameters first, then Accept."""
-    explicit = (None, None)
-    for name in ("format", "output", "results"):
-        # `in` first: a missing key costs MultiDict.get an exception (~3 us each)
-        value = params.get(name, "").strip().lower() if name in params else ""
-        if value in PARAMETER_FORMATS:
-            explicit = PARAMETER_FORMATS[value]
-            break
-    if accept in COMMON_ACCEPT and explicit == (None, None):
-        return COMMON_ACCEPT[accept]
-    results = explicit[0] or _name(choose(_results_accept(accept), RESULT_FORMATS))
-    rdf = explicit[1] or _name(choose(accept, RDF_FORMATS))
-    # Clients that only ever ask for SPARQL results (roqet asks XML even for CONSTRUCT) get the
-    # same syntax family for a graph: RDF/XML for XML, JSON-LD for JSON.
-    return results, rdf or {"xml": "rdfxml", "json": "jsonld"}.get(results or "")
-
-
-def _name(fmt: Format | None) -> str | None:
-    return fmt.name if fmt else None
-
-
-def _results_accept(accept: str | None) -> str | None:
-    """The Accept header with generic JSON / XML media types read as SPARQL results."""
-    if not accept:
-        return accept
-    parts = []
-    for part in accept.split(","):
-        media, sep, rest = part.strip().partition(";")
-        parts.append(RESULT_ALIASES.get(media.strip().lower(), media.strip()) + sep + rest)
-    return ",".join(parts)
-
-
 def _prefers_page() -> bool:
     """A browser (HTML preferred over any result format, none named in a parameter) gets the page."""
     accept = request.headers.get("Accept")
     if not accept or "html" not in accept or any(request.args.get(n) for n in ("format", "output", "results")):
         return False
-    return choose(_results_accept(accept), RESULT_FORMATS + RDF_FORMATS + (HTML,)) is HTML
+    return choose(results_accept(accept), RESULT_FORMATS + RDF_FORMATS + (HTML,)) is HTML
 
 
-def _error(status: int, message: str) -> Response:
+def error_response(status: int, message: str) -> Response:
     """Errors as plain text for programs (what SPARQL clients show), as a page for browsers."""
     title = HTTP_STATUS_CODES.get(status, "Error")
     if _prefers_page():
@@ -274,6 +200,9 @@ def _cors(response: Response) -> Response:
 # --- the query page ----------------------------------------------------------------------
 
 
+# --- the Service Description (SPARQL 1.1 Service Description, section 3) ------------------
+
+
 def _page(query: str | None = None) -> Response:
     """YASGUI (vendored under static/yasgui/) with our prefixes and the example gallery."""
     lang, gallery = language(), examples()
@@ -290,13 +219,10 @@ def _page(query: str | None = None) -> Response:
     return response
 
 
-# --- the Service Description (SPARQL 1.1 Service Description, section 3) ------------------
-
-
 def _service_description() -> Response:
     fmt = choose(request.headers.get("Accept"), RDF_FORMATS + (HTML,))
     if fmt is None:
-        return _error(406, "the service description is available as " + ", ".join(f.media_type for f in RDF_FORMATS))
+        return error_response(406, "the service description is available as " + ", ".join(f.media_type for f in RDF_FORMATS))
     if fmt is HTML:
         return _page()
     prefixes = {name: PREFIXES[name] for name in ("sd", "void", "rdf", "rdfs", "xsd")}
@@ -343,6 +269,8 @@ COUNTS = prologue("rdf") + """SELECT (COUNT(*) AS ?triples) (COUNT(DISTINCT ?s) 
   (COUNT(DISTINCT ?class) AS ?classes)
 WHERE { { SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } }
         BIND(IF(?p = rdf:type, ?o, ?unbound) AS ?class) }"""
+
+
 GRAPH_COUNTS = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
 
 
@@ -356,4 +284,3 @@ def _counts(pub) -> dict:
                   "graphs": {r["g"].value: int(r["n"].value) for r in pub.select(GRAPH_COUNTS)}}
         current_app.extensions["zaisei.sparql.counts"] = cached
     return cached
-

@@ -1,0 +1,78 @@
+"""Published files: the download list, each file (checked against SHA256SUMS), the source text."""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+
+from flask import Blueprint, render_template, send_file
+
+from zaisei.graph.iris import path
+from zaisei.rdf.formats import file_media_type
+from zaisei.serving.published import PublicationError
+from zaisei.serving.web.context import publication
+from zaisei.serving.web.errors import render_error
+from zaisei.serving.web.present import language
+
+blueprint = Blueprint("files", __name__)
+
+
+def listing(key: str | None = None) -> list[dict]:
+    output, sums = publication().output, publication().sums
+    paths = sorted(p for p in output.rglob("*") if p.is_file() and not p.name.startswith("."))
+    rows = []
+    for file in paths:
+        name = file.relative_to(output).as_posix()
+        if key and not name.startswith(key + "/"):
+            continue
+        rows.append({"name": name, "url": path("download-file", file=name), "size": file.stat().st_size,
+                     "sha256": sums.get(name, ""), "media": _media(file)})
+    return rows
+
+
+def _media(path: Path) -> str:
+    return file_media_type(path.name) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+
+
+@blueprint.route("/download/")
+def downloads():
+    return render_template("downloads.html", lang=language(), files=listing(), path="/download/")
+
+
+@blueprint.route("/download/<path:name>")
+def download(name: str):
+    path = _inside_output(name)
+    if path is None:
+        return render_error(404, "Not Found", f"No file {name}.")
+    problem = publication().integrity.problem(path.relative_to(publication().output).as_posix())
+    if problem:   # never send a file that is not the one whose checksum was published
+        raise PublicationError(problem)
+    response = send_file(path, mimetype=_media(path), conditional=True, etag=True, max_age=300)
+    if path.name.endswith(".gz"):
+        response.headers["Content-Disposition"] = f'attachment; filename="{path.name}"'
+    return response
+
+
+def _inside_output(name: str) -> Path | None:
+    """The file under output/ that name denotes, or None: never a path outside it."""
+    if "\x00" in name or "\\" in name:
+        return None
+    root = publication().output.resolve()
+    candidate = (root / name).resolve()
+    if not candidate.is_relative_to(root) or not candidate.is_file() or candidate.name.startswith("."):
+        return None
+    return candidate
+
+
+@blueprint.route("/source/<key>")
+def source(key: str):
+    document = _inside_output(f"{key}/document.txt")
+    if document is None:
+        return render_error(404, "Not Found", f"No source document for {key}.")
+    lines = publication().text(document.relative_to(publication().output).as_posix()).split("\n")
+    return render_template("source.html", lang=language(), key=key, lines=lines, path=path("source-view", dataset=key))
+
+
+@blueprint.route("/source/<key>/document.txt")
+def source_text(key: str):
+    return download(f"{key}/document.txt")
