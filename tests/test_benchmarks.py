@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SOURCES, run_cli
+from support.paths import ROOT, SOURCES, run_cli
 from zaisei.publication.build import build
 from zaisei.publication.dataset import check_dataset, write_dataset
 from zaisei.publication.dumps import derived_union_parts, union_parts
@@ -37,6 +37,8 @@ from benchmarks import engines, report
 from benchmarks.generate import SIZES, check_digit, dataset, generate, municipalities
 from benchmarks.measure import tree
 from benchmarks.queries import mix
+
+pytestmark = pytest.mark.slow
 
 SMALLEST = min(SIZES, key=lambda name: SIZES[name][0] * SIZES[name][1])
 
@@ -189,6 +191,7 @@ def test_docs_markers_keep_the_other_runs_section(tmp_path):
 # zygote), forking two workers that hold a file of the store open, or not.
 _ZYGOTE = """
 import os, sys, time
+
 for _ in range(2):
     if os.fork() == 0:
         held = open(sys.argv[2]) if sys.argv[2] else None

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import ROOT, need_tool
+from support.paths import ROOT, need_tool
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 ARTIFACTS = ROOT / "test-artifacts"
 # Flags for a closed network: no background connections Chromium would try and fail.
@@ -35,7 +37,7 @@ def _visit(browser, url: str, shot: str):
 
 
 def test_landing_page_in_a_browser(browser, server):
-    page, problems = _visit(browser, server + "/", "landing.png")
+    page, problems = _visit(browser, server.url + "/", "landing.png")
     assert "港区 令和３年度予算のポイント" in page.inner_text("main")
     assert page.locator("svg").count() >= 2
     assert problems == []
@@ -43,7 +45,7 @@ def test_landing_page_in_a_browser(browser, server):
 
 
 def test_figure_page_in_a_browser(browser, server):
-    page, problems = _visit(browser, server + "/doc/minato-2021/figure/priority/pillar-2", "figure.png")
+    page, problems = _visit(browser, server.url + "/doc/minato-2021/figure/priority/pillar-2", "figure.png")
     text = page.inner_text("main")
     assert "56億2,138万円" in text and "5,621,380,000円" in text
     assert problems == []

@@ -18,11 +18,13 @@ import pytest
 import rdflib
 from rdflib.compare import isomorphic
 
-from conftest import ROOT, SOURCES, need_tool, run_cli
+from support.paths import ROOT, SOURCES, need_tool, run_cli
 from zaisei.publication.build import build
 from zaisei.publication.project import BuildError, Project
 from zaisei.rdf.render import render
 from zaisei.rdf.store import parse
+
+pytestmark = pytest.mark.slow
 
 
 def _files(folder: Path) -> dict[str, bytes]:

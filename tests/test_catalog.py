@@ -28,11 +28,13 @@ import rdflib
 from rdflib import RDF, Literal, URIRef
 from rdflib.compare import isomorphic
 
-from conftest import FIXTURES, IN_CI, SHARED, SOURCES
+from support.paths import FIXTURES, IN_CI, SHARED, SOURCES, need_shared
 from zaisei.publication import build, catalog, dataset, manifest, void
 from zaisei.publication.project import Project
 from zaisei.graph import iris
 from zaisei import sources
+
+pytestmark = pytest.mark.slow
 
 DCAT_AP = SHARED / "reference" / "dcat-ap-3.0.0"
 SHAPE_FILES = ("html/shacl/shapes.ttl", "html/shacl/shapes_recommended.ttl", "html/shacl/range.ttl",
@@ -89,7 +91,7 @@ def _results(report: rdflib.Graph, severity) -> list[tuple]:
 def _validate(data: rdflib.Graph, shapes_file: str) -> rdflib.Graph:
     import pyshacl
 
-    shapes = rdflib.Graph().parse(DCAT_AP / shapes_file, format="turtle")
+    shapes = rdflib.Graph().parse(need_shared(DCAT_AP) / shapes_file, format="turtle")
     _, report, _ = pyshacl.validate(data, shacl_graph=shapes, allow_warnings=True)
     return report
 
@@ -324,6 +326,7 @@ HARVEST = """
 import json, sys, warnings
 warnings.simplefilter("ignore")
 from ckanext.dcat.processors import RDFParser
+
 parser = RDFParser(profiles=["euro_dcat_ap_3"])
 parser.parse(open(sys.argv[1], "rb").read(), _format="turtle")
 print(json.dumps(list(parser.datasets()), default=str))

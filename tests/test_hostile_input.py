@@ -7,11 +7,13 @@ import shutil
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from conftest import FIXTURES
+from support.paths import FIXTURES
 from zaisei.publication.build import build
 from zaisei.publication.project import Project
 from zaisei.serving.web import create_app
 from zaisei.serving.web.negotiate import choose, parse_accept
+
+pytestmark = pytest.mark.slow
 
 PATH_PARTS = st.sampled_from(["id", "doc", "download", "source", "datasets", "def", "catalog", "minato-2021",
                               "priority", "pillar-1", "..", "%2e%2e", "%00", "%ff", "a.ttl", ".jsonld", "x"])

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 import rdflib
 
-from conftest import FIXTURES, ROOT, SOURCES, need_tool
+from support.paths import FIXTURES, ROOT, SOURCES, need_tool
 from zaisei.graph import iris, mapping
 from zaisei import sources
 from zaisei.rdf.render import render

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, IN_CI, SHARED, SOURCES, run_cli
+from support.paths import FIXTURES, SHARED, SOURCES, need_shared, run_cli
 from zaisei import sources
 from zaisei.sources.reconcile import reconcile
 from zaisei.sources.scan import Document, scan
@@ -34,10 +34,7 @@ def test_second_dataset_needs_no_code_change():
 
 
 def test_document_is_byte_for_byte_the_citys():
-    seed = SHARED / "seed" / "000_647dbc7142fa0575.txt"
-    if not seed.exists():
-        message = f"{seed}: the shared seed document is not beside the project"
-        pytest.fail(message) if IN_CI else pytest.skip(message)
+    seed = need_shared(SHARED / "seed") / "000_647dbc7142fa0575.txt"
     assert (SOURCES / "minato-2021" / "document.txt").read_bytes() == seed.read_bytes()
 
 

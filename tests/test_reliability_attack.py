@@ -17,8 +17,12 @@ import urllib.parse
 
 import pytest
 
-from test_reliability_support import MemoryTrace, MiB, Served, alive, memory, percentile, report
+from support.figures import percentile, report
+from support.processes import MemoryTrace, MiB, alive, memory
+from support.servers import Served
 from zaisei.settings import DEFAULTS
+
+pytestmark = [pytest.mark.slow, pytest.mark.reliability]
 
 TIMEOUT = 2.0
 QUERY_MEMORY_MB = DEFAULTS["query_memory_mb"]   # what `zaisei serve` gives each worker
@@ -59,7 +63,7 @@ LIGHT = ["/sparql?" + urllib.parse.urlencode({"query": "SELECT ?s WHERE { ?s a <
 
 
 @pytest.fixture(scope="module")
-def server(published):
+def attack_server(published):
     served = Served(published, "--query-timeout", str(TIMEOUT))
     yield served
     served.stop()
@@ -91,15 +95,15 @@ class Companion(threading.Thread):
         connection.close()
 
 
-def test_hostile_queries_are_stopped_while_another_client_is_answered(server):
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+def test_hostile_queries_are_stopped_while_another_client_is_answered(attack_server):
+    connection = http.client.HTTPConnection("127.0.0.1", attack_server.port, timeout=60)
     assert _sparql(connection, "ASK {}")[0] == 200          # the engine is up
     time.sleep(0.5)
-    idle_rss, _, processes = memory(server.pid)
+    idle_rss, _, processes = memory(attack_server.pid)
     cap = idle_rss + (QUERY_MEMORY_MB + 256) * MiB
-    companion = Companion(server.port)
+    companion = Companion(attack_server.port)
     companion.start()
-    trace = MemoryTrace(server.pid, interval=0.05)
+    trace = MemoryTrace(attack_server.pid, interval=0.05)
     attack_started, results = time.monotonic(), {}
     for name, query in HOSTILE.items():
         started = time.monotonic()
@@ -133,21 +137,23 @@ def test_hostile_queries_are_stopped_while_another_client_is_answered(server):
     seconds = int(attack_ended - attack_started)
     quiet = [s for s in range(seconds) if not any(attack_started + s <= at < attack_started + s + 1 for at, _, _ in during)]
     assert quiet == [], f"the second client got no answer in seconds {quiet} of the attack"
-    assert figures["companion"]["p99_ms"] < 1000
+    # No light request waited for an attack query to end (each ran the full timeout); the
+    # figures themselves are reported, and benchmarked in benchmarks/security.py.
+    assert figures["companion"]["max_ms"] < TIMEOUT * 1000
     assert trace.peak_rss() < cap, f"peak {trace.peak_rss() / MiB:.0f} MiB over the cap of {cap / MiB:.0f} MiB"
     # Every stopped worker is gone (no zombie, no orphan burning CPU) and has been replaced.
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and len(server.tree()) != processes:
+    while time.monotonic() < deadline and len(attack_server.tree()) != processes:
         time.sleep(0.05)
-    assert len(server.tree()) == processes and all(alive(pid) for pid in server.tree())
+    assert len(attack_server.tree()) == processes and all(alive(pid) for pid in attack_server.tree())
 
 
-def test_too_deep_nesting_is_refused_before_a_worker_runs_it(server):
+def test_too_deep_nesting_is_refused_before_a_worker_runs_it(attack_server):
     """Thousands of nested groups overflow pyoxigraph's parser stack and kill the worker: the
     endpoint refuses them first (400, with the limit), and the workers stay the same."""
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+    connection = http.client.HTTPConnection("127.0.0.1", attack_server.port, timeout=60)
     assert _sparql(connection, "ASK {}")[0] == 200
-    before = sorted(server.tree())
+    before = sorted(attack_server.tree())
     # The deepest of each fits in the 20,000 characters a query may have, and kills a worker when run.
     for query in [f"SELECT * WHERE {{ {'{ ' * depth}?s ?p ?o{' }' * depth} }} LIMIT 1" for depth in (300, 4000)] + \
                  [f"SELECT * WHERE {{ FILTER({'(' * depth}1{')' * depth}) }}" for depth in (300, 9000)] + \
@@ -156,5 +162,5 @@ def test_too_deep_nesting_is_refused_before_a_worker_runs_it(server):
         assert status == 400 and b"brackets deep; this endpoint accepts at most" in body, (len(query), body[:200])
     status, _ = _sparql(connection, "SELECT * WHERE { " + "{ " * 150 + "?s ?p ?o" + " }" * 150 + " } LIMIT 1")
     assert status == 200
-    assert sorted(server.tree()) == before
+    assert sorted(attack_server.tree()) == before
     connection.close()

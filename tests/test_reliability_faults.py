@@ -7,6 +7,8 @@ quietly serves less.
 
 from __future__ import annotations
 
+import pytest
+
 import gzip
 import hashlib
 import json
@@ -20,9 +22,14 @@ import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from conftest import ROOT, free_port
-from test_reliability_support import Call, Load, Served, alive, get, raw
+from support.paths import ROOT
+from support.servers import free_port
+from support.load import Call, Load
+from support.processes import alive
+from support.servers import Served, get, raw
 from zaisei.serving.examples import examples
+
+pytestmark = [pytest.mark.slow, pytest.mark.reliability]
 
 KEPT = ("content-type", "etag", "last-modified", "content-length", "content-encoding", "content-location", "link",
         "vary", "location", "cache-control", "content-range", "content-disposition", "x-sparql-max-results",

@@ -18,7 +18,9 @@ import urllib.parse
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from test_reliability_support import Served, get, raw
+from support.servers import Served, get, raw
+
+pytestmark = [pytest.mark.slow, pytest.mark.reliability]
 
 DOCUMENTED = {503, 504}   # /sparql only: overloaded / out of memory, and the query timeout
 WORDS = ["id", "doc", "download", "source", "datasets", "def", "catalog", "sparql", "static", "yasgui", ".well-known",
@@ -65,7 +67,7 @@ methods = st.sampled_from(["GET", "GET", "GET", "HEAD", "POST", "POST", "PUT", "
 
 
 @pytest.fixture(scope="module")
-def server(published):
+def fuzz_server(published):
     served = Served(published, "--query-timeout", "2")
     yield served
     served.stop()
@@ -110,8 +112,8 @@ class Client:
 
 
 @pytest.fixture(scope="module")
-def client(server):
-    made = Client(server.port)
+def client(fuzz_server):
+    made = Client(fuzz_server.port)
     yield made
     made.close()
 
@@ -144,16 +146,16 @@ def test_generated_requests_over_http_never_fail_on_the_server(client, method, p
                                                  "Transfer-Encoding", "Accept-Language", "X", "Content-Type"]),
                                 st.binary(max_size=30).map(lambda b: b.decode("latin-1"))), max_size=4),
        body=st.binary(max_size=64))
-def test_generated_raw_requests_never_fail_on_the_server(server, path, lines, body):
+def test_generated_raw_requests_never_fail_on_the_server(fuzz_server, path, lines, body):
     """Bytes HTTP libraries refuse to send (CR, LF, NUL, 8-bit) in the request line and headers."""
     header_lines = [f"{name}: {content}" for name, content in lines]
     request = get(path.replace(" ", "%20"), *header_lines, method="POST" if body else "GET", body=body)
-    answer = raw(server.port, request, timeout=30)
+    answer = raw(fuzz_server.port, request, timeout=30)
     if answer.status is not None:
         _check(path, answer.status, answer.headers.get("location"),
                transfer_coding=any(name == "Transfer-Encoding" for name, _ in lines))
 
 
-def test_the_server_is_still_well_after_the_fuzzing(server):
-    assert raw(server.port, get("/healthz")).status == 200
-    assert raw(server.port, get("/sparql?query=ASK%7B%7D")).status == 200
+def test_the_server_is_still_well_after_the_fuzzing(fuzz_server):
+    assert raw(fuzz_server.port, get("/healthz")).status == 200
+    assert raw(fuzz_server.port, get("/sparql?query=ASK%7B%7D")).status == 200

@@ -21,8 +21,13 @@ import urllib.request
 
 import pytest
 
-from test_reliability_support import Call, Load, MemoryTrace, MiB, Served, mean, report
+from support.figures import mean, report
+from support.load import Call, Load
+from support.processes import MemoryTrace, MiB
+from support.servers import Served
 from zaisei.serving.examples import examples
+
+pytestmark = [pytest.mark.slow, pytest.mark.reliability]
 
 LONG = os.environ.get("ZAISEI_LONG") == "1"
 SECONDS = 60 if LONG else 15
@@ -67,18 +72,18 @@ def _mix(url: str) -> list[tuple[int, Call]]:
 
 
 @pytest.fixture(scope="module")
-def server(published):
+def load_server(published):
     served = Served(published)
     yield served
     served.stop()
 
 
-def test_mixed_load_on_64_connections_has_no_errors_and_flat_memory(server):
-    mix = _mix(server.url)
-    warm = Load(server.url, mix, CONNECTIONS).run(WARM_UP)   # starts the engine, fills templates and pools
+def test_mixed_load_on_64_connections_has_no_errors_and_flat_memory(load_server):
+    mix = _mix(load_server.url)
+    warm = Load(load_server.url, mix, CONNECTIONS).run(WARM_UP)   # starts the engine, fills templates and pools
     assert warm.errors == [], warm.errors[:5]
-    trace = MemoryTrace(server.pid, interval=0.25)
-    result = Load(server.url, mix, CONNECTIONS, seed=9).run(SECONDS)
+    trace = MemoryTrace(load_server.pid, interval=0.25)
+    result = Load(load_server.url, mix, CONNECTIONS, seed=9).run(SECONDS)
     trace.stop()
     end = trace.samples[-1][0]
     first, last = trace.window(0, WINDOW), trace.window(end - WINDOW, end)
@@ -95,7 +100,6 @@ def test_mixed_load_on_64_connections_has_no_errors_and_flat_memory(server):
     assert result.errors == [], result.errors[:10]
     assert set(result.latencies) == {"sparql", "html", "rdf", "download"}
     assert result.requests > 20 * SECONDS
-    assert figures["p99_ms"] < 10_000   # loose: a busy CI machine; the figure is the report
     growth = mean(s[1] for s in last) - mean(s[1] for s in first)
     assert growth <= MARGIN, f"RSS grew {growth / MiB:.1f} MiB between the first and last {WINDOW} s"
     assert len({s[3] for s in trace.samples}) == 1, "a process of the server's tree died or was added under load"

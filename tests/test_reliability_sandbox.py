@@ -7,7 +7,7 @@ queries and documents naming remote JSON-LD documents and contexts fetch nothing
 parser the server has (pyoxigraph) refuses remote contexts; and the server process never even
 imports rdflib, whose JSON-LD parser does fetch them. Every outbound connection attempt from
 Python code in the server, the engine's zygote or its workers is logged by an audit hook
-(test_reliability_support.AUDIT), and there must be none.
+(support/audit.py), and there must be none.
 """
 
 from __future__ import annotations
@@ -17,13 +17,15 @@ import urllib.parse
 
 import pytest
 
-from test_reliability_support import Served, get, raw
-from test_sparql_support import Listener
+from support.servers import Served, get, raw
+from support.servers import Listener
 from zaisei.rdf.store import StoreError, parse
+
+pytestmark = [pytest.mark.slow, pytest.mark.reliability]
 
 
 @pytest.fixture(scope="module")
-def server(published):
+def audited_server(published):
     served = Served(published, audit=True)
     yield served
     served.stop()
@@ -35,11 +37,11 @@ def _jsonld(listener: Listener) -> bytes:
                        }).encode()
 
 
-def test_no_route_accepts_rdf_so_no_remote_context_is_ever_fetched(server):
+def test_no_route_accepts_rdf_so_no_remote_context_is_ever_fetched(audited_server):
     """Every method that could carry RDF, to every route (and the Graph Store Protocol's ?graph=):
     a 4xx, and no connection anywhere."""
     listener = Listener()
-    mark = server.audit.size()
+    mark = audited_server.audit.size()
     graph = urllib.parse.quote(listener.url + "g", safe="")
     bodies = [("application/ld+json", _jsonld(listener)), ("application/json", _jsonld(listener)),
               ("text/turtle", f"@prefix owl: <http://www.w3.org/2002/07/owl#> . <{listener.url}s> owl:imports "
@@ -57,18 +59,18 @@ def test_no_route_accepts_rdf_so_no_remote_context_is_ever_fetched(server):
     for method in ("POST", "PUT", "PATCH", "DELETE"):
         for route in routes:
             for media, body in bodies:
-                answer = raw(server.port, get(route, f"Content-Type: {media}", method=method, body=body))
+                answer = raw(audited_server.port, get(route, f"Content-Type: {media}", method=method, body=body))
                 if answer.status is None or not 400 <= answer.status < 500:
                     problems.append(f"{method} {route} {media}: {answer.status}")
     assert problems == []
     assert listener.close() == 0
-    assert server.audit.connections(mark) == []
+    assert audited_server.audit.connections(mark) == []
 
 
-def test_queries_and_documents_naming_remote_json_ld_fetch_nothing(server):
+def test_queries_and_documents_naming_remote_json_ld_fetch_nothing(audited_server):
     """IRIs of remote JSON-LD documents and contexts, in queries, datasets, answers and Host: nothing fetched."""
     listener = Listener()
-    mark = server.audit.size()
+    mark = audited_server.audit.size()
     context = json.dumps({"@context": listener.url + "context.jsonld", "@id": "x"}).replace('"', '\\"')
     doc = listener.url + "doc.jsonld"
     queries = [f'SELECT ?j WHERE {{ BIND(STRDT("{context}", <http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON>) AS ?j) }}',
@@ -81,22 +83,22 @@ def test_queries_and_documents_naming_remote_json_ld_fetch_nothing(server):
         for accept in ("application/ld+json", "application/sparql-results+json", "text/turtle"):
             for extra in ({}, {"default-graph-uri": doc}, {"named-graph-uri": doc}):
                 path = "/sparql?" + urllib.parse.urlencode({"query": query, **extra})
-                answer = raw(server.port, get(path, f"Accept: {accept}"))
+                answer = raw(audited_server.port, get(path, f"Accept: {accept}"))
                 assert answer.status in (200, 406), (query, accept, answer.status, answer.body[:200])
     # The service description and pages name the endpoint by the Host header: not a URL to fetch.
     for path in ("/sparql", "/sitemap.xml", "/doc/minato-2021/budget.jsonld", "/catalog.jsonld"):
-        answer = raw(server.port, get(path, "Accept: application/ld+json").replace(
+        answer = raw(audited_server.port, get(path, "Accept: application/ld+json").replace(
             b"Host: 127.0.0.1", f"Host: 127.0.0.1:{listener.port}".encode()))
         assert answer.status == 200
     assert listener.close() == 0
-    assert server.audit.connections(mark) == []
+    assert audited_server.audit.connections(mark) == []
 
 
-def test_json_ld_answers_name_no_remote_context(server):
+def test_json_ld_answers_name_no_remote_context(audited_server):
     """What we serve as JSON-LD carries its context inline: no client needs to fetch one either."""
     for path in ("/doc/minato-2021/budget.jsonld", "/catalog.jsonld",
                  "/sparql?" + urllib.parse.urlencode({"query": "CONSTRUCT WHERE { ?s ?p ?o } LIMIT 5"})):
-        answer = raw(server.port, get(path, "Accept: application/ld+json"))
+        answer = raw(audited_server.port, get(path, "Accept: application/ld+json"))
         assert answer.status == 200, path
         document = json.loads(answer.body)
         contexts = [document.get("@context")] if isinstance(document, dict) else []
@@ -112,10 +114,10 @@ def test_the_json_ld_parser_refuses_remote_contexts():
     assert listener.close() == 0
 
 
-def test_the_server_never_loads_rdflib(server):
+def test_the_server_never_loads_rdflib(audited_server):
     """rdflib's JSON-LD parser fetches remote contexts (and its SPARQL engine, SERVICE and FROM):
     the serving processes must not even import it. The audit log holds every file they opened."""
-    raw(server.port, get("/sparql?query=ASK%7B%7D"))
-    raw(server.port, get("/doc/minato-2021/budget.jsonld"))
-    loaded = [path for path in server.audit.files() if "/rdflib/" in path]
+    raw(audited_server.port, get("/sparql?query=ASK%7B%7D"))
+    raw(audited_server.port, get("/doc/minato-2021/budget.jsonld"))
+    loaded = [path for path in audited_server.audit.files() if "/rdflib/" in path]
     assert loaded == [], "the server imported rdflib; make sure no client input reaches its parsers"

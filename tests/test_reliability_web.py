@@ -1,7 +1,7 @@
 """Hostile web input over real HTTP (issue 8, item 4), against `zaisei serve` on loopback.
 
 Requests go out as raw bytes on a socket, so nothing normalises `..`, decodes `%2e` or refuses
-a NUL on the way. The server runs under a Python audit hook (test_reliability_support.AUDIT)
+a NUL on the way. The server runs under a Python audit hook (support/audit.py)
 that logs every file it opens: after a warm-up, nothing outside output/ (and the static
 folder) may be opened, and the canary files placed next to output/ never are.
 """
@@ -16,8 +16,10 @@ from pathlib import Path
 import pytest
 
 import zaisei.serving.web
-from test_reliability_support import Served, get, raw
+from support.servers import Served, get, raw
 from zaisei.serving.web import SECURITY_HEADERS
+
+pytestmark = [pytest.mark.slow, pytest.mark.reliability]
 
 STATIC = Path(zaisei.serving.web.__file__).resolve().parent / "static"
 CANARY = "canary-" + secrets.token_hex(8)
@@ -36,20 +38,20 @@ def site(published, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def server(site):
+def audited_server(site):
     served = Served(site / "output", audit=True)
     yield served
     served.stop()
 
 
-def _warm_up(server: Served) -> int:
+def _warm_up(audited_server: Served) -> int:
     """Every route once (templates, lazy imports, the engine); the audit log's size after."""
     for path in ("/", "/datasets/minato-2021", "/doc/minato-2021/budget", "/doc/minato-2021/budget.ttl",
                  "/source/minato-2021", "/source/minato-2021/document.txt", "/download/",
                  "/download/minato-2021/figures.csv", "/def/", "/def/amount", "/catalog.ttl", "/.well-known/void",
                  "/static/style.css", "/sparql?query=ASK%7B%7D", "/sparql", "/no/such/page", "/sitemap.xml"):
-        assert raw(server.port, get(path)).status is not None
-    return server.audit.size()
+        assert raw(audited_server.port, get(path)).status is not None
+    return audited_server.audit.size()
 
 
 def _payloads(site: Path) -> list[str]:
@@ -88,20 +90,20 @@ def _printable_ascii(path: str) -> bool:
     return all(32 < ord(c) < 127 for c in path)
 
 
-def test_path_traversal_never_reads_outside_output(server, site):
+def test_path_traversal_never_reads_outside_output(audited_server, site):
     """Every file route × every way to spell a path out: 404, the canary never answered, and the
     audit log shows no file opened outside output/ (and static/) at all."""
-    mark = _warm_up(server)
+    mark = _warm_up(audited_server)
     problems, requests = [], 0
     for template in ROUTES:
         for payload in _payloads(site):
             path = _request_path(template, payload)
-            answer = raw(server.port, get(path))
+            answer = raw(audited_server.port, get(path))
             requests += 1
             if answer.status in (301, 302, 303, 307, 308):   # merged slashes, /id -> /doc: follow once
                 location = urllib.parse.urlsplit(answer.headers["location"])
                 assert location.hostname in (None, "127.0.0.1"), (path, answer.headers)   # we sent Host: 127.0.0.1
-                answer = raw(server.port, get((location.path or "/") + ("?" + location.query if location.query else "")))
+                answer = raw(audited_server.port, get((location.path or "/") + ("?" + location.query if location.query else "")))
             if CANARY.encode() in answer.raw or b"root:x:0:0" in answer.raw or b"[boot loader]" in answer.raw:
                 problems.append(f"{path!r}: LEAKED")
             elif answer.status != 404 and not (answer.status == 400 and not _printable_ascii(path)):
@@ -109,27 +111,27 @@ def test_path_traversal_never_reads_outside_output(server, site):
     assert problems == [], problems
     assert requests > 800
     allowed = (str(site / "output") + "/", str(STATIC) + "/")
-    outside = [p for p in server.audit.files(mark) if not p.startswith(allowed)]
+    outside = [p for p in audited_server.audit.files(mark) if not p.startswith(allowed)]
     assert outside == [], f"files opened outside output/ while under attack: {sorted(set(outside))}"
-    stolen = [p for p in server.audit.files() if Path(p).name in ("canary-secret.txt", "passwd")
+    stolen = [p for p in audited_server.audit.files() if Path(p).name in ("canary-secret.txt", "passwd")
               or p.startswith(str(site / "secret"))
               or p in (str(site / "document.txt"), str(site / "catalog.ttl"))]
     assert stolen == []
 
 
-def test_a_symlink_out_of_output_is_not_followed(server, site):
+def test_a_symlink_out_of_output_is_not_followed(audited_server, site):
     for path in ("/download/minato-2021/planted.txt", "/source/minato-2021/../minato-2021/planted.txt"):
-        answer = raw(server.port, get(path))
+        answer = raw(audited_server.port, get(path))
         assert answer.status == 404 and CANARY.encode() not in answer.raw
 
 
-def test_redirects_stay_on_this_site(server):
+def test_redirects_stay_on_this_site(audited_server):
     """No open redirect: every Location is a path here (or this host), never another site."""
     for path in ("//evil.example/", "/id//evil.example/x", "/download//evil.example", "/def/%2F%2Fevil.example",
                  "/def/amount", "/id/minato-2021/budget?next=//evil.example", "/id/minato-2021/budget?x=%0d%0aSet-Cookie:a",
                  "/download/%2F%2Fevil.example%2F", "/def/%0d%0aLocation:%20http://evil.example/", "/def/amount%0d%0aX:1",
                  "/doc/..//evil.example", "/static//evil.example"):
-        answer = raw(server.port, get(path))
+        answer = raw(audited_server.port, get(path))
         assert answer.status is not None and answer.status < 500, (path, answer.status)
         location = answer.headers.get("location", "")
         parts = urllib.parse.urlsplit(location)
@@ -143,8 +145,8 @@ HTML_PAGES = ["/", "/?lang=en", "/datasets/minato-2021", "/doc/minato-2021/prior
 
 
 @pytest.mark.parametrize("path", HTML_PAGES)
-def test_html_answers_carry_the_security_headers(server, path):
-    answer = raw(server.port, get(path, "Accept: text/html"))
+def test_html_answers_carry_the_security_headers(audited_server, path):
+    answer = raw(audited_server.port, get(path, "Accept: text/html"))
     assert answer.headers["content-type"].startswith("text/html"), (path, answer.status)
     assert "default-src 'self'" in answer.headers["content-security-policy"]
     assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
@@ -153,10 +155,10 @@ def test_html_answers_carry_the_security_headers(server, path):
     assert answer.headers["referrer-policy"] == SECURITY_HEADERS["Referrer-Policy"]
 
 
-def test_error_pages_for_methods_and_sizes_are_html_with_headers_too(server):
+def test_error_pages_for_methods_and_sizes_are_html_with_headers_too(audited_server):
     for request in (get("/", "Accept: text/html", method="DELETE"),
                     get("/", "Accept: text/html", method="POST", body=b"x" * 100_000)):
-        answer = raw(server.port, request)
+        answer = raw(audited_server.port, request)
         assert answer.status in (405, 413) and answer.headers["content-type"].startswith("text/html")
         assert "default-src 'self'" in answer.headers["content-security-policy"]
         assert answer.headers["x-content-type-options"] == "nosniff"
@@ -164,8 +166,8 @@ def test_error_pages_for_methods_and_sizes_are_html_with_headers_too(server):
 
 @pytest.mark.parametrize("path", ["/doc/minato-2021/budget.ttl", "/download/minato-2021/figures.csv",
                                   "/sparql?query=ASK%7B%7D", "/catalog.ttl", "/healthz", "/static/style.css"])
-def test_other_answers_are_nosniff(server, path):
-    answer = raw(server.port, get(path))
+def test_other_answers_are_nosniff(audited_server, path):
+    answer = raw(audited_server.port, get(path))
     assert answer.status == 200 and answer.headers["x-content-type-options"] == "nosniff"
 
 
@@ -178,23 +180,23 @@ LIMIT = 20000 * 4 + 4096   # MAX_CONTENT_LENGTH: max_query_length * 4 + 4096
     ("/download/minato-2021/figures.csv", "text/csv"), ("/no/such/route", "application/ld+json"),
 ])
 @pytest.mark.parametrize("size", [LIMIT + 1, 8 * 2**20])
-def test_large_bodies_are_413_on_every_route(server, path, content_type, size):
+def test_large_bodies_are_413_on_every_route(audited_server, path, content_type, size):
     for method in ("POST", "PUT"):
-        answer = raw(server.port, get(path, f"Content-Type: {content_type}", method=method, body=b"q" * size))
+        answer = raw(audited_server.port, get(path, f"Content-Type: {content_type}", method=method, body=b"q" * size))
         assert answer.status == 413, (method, path, size, answer.status)
 
 
-def test_chunked_bodies_are_413_too(server):
+def test_chunked_bodies_are_413_too(audited_server):
     """Without Content-Length: waitress reassembles the chunks and tells the size; 413 as well."""
     chunk = b"q" * 65536
     body = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(8)) + b"0\r\n\r\n"
     for path in ("/sparql", "/", "/doc/minato-2021/budget"):
         request = get(path, "Content-Type: application/sparql-query", "Transfer-Encoding: chunked",
                       method="POST") + body
-        assert raw(server.port, request).status == 413, path
+        assert raw(audited_server.port, request).status == 413, path
 
 
-def test_long_request_lines_and_headers_are_refused_not_failed(server):
+def test_long_request_lines_and_headers_are_refused_not_failed(audited_server):
     """Long but legal requests are answered; past the server's limits, refused (414, 431) or cut:
     granian (hyper) takes request-targets up to 64 KiB (the 100,000-character path is 414),
     100 header fields (2,000 are 431) and somewhat over 500 KB of headers (1 MB is refused)."""
@@ -204,10 +206,10 @@ def test_long_request_lines_and_headers_are_refused_not_failed(server):
                              (get("/", *[f"X-H{n}: {n}" for n in range(2000)]), 431),
                              (get("/", "X-Long: " + "a" * 300_000), 200), (get("/", "X-Long: " + "a" * 1_000_000), 431),
                              (get("/" + "a" * 300_000), 414)):
-        answer = raw(server.port, request)
+        answer = raw(audited_server.port, request)
         assert answer.status == largest or (largest in (414, 431) and answer.status in (None, 400, 414, 431)), \
             (request[:60], answer.status)
-    assert raw(server.port, get("/healthz")).status == 200
+    assert raw(audited_server.port, get("/healthz")).status == 200
 
 
 # Malformed headers, query strings and bytes: (request, statuses allowed). Malformed *optional*
@@ -239,17 +241,17 @@ MALFORMED = [
 ]
 
 
-def test_malformed_headers_queries_and_bytes_are_never_a_server_error(server):
+def test_malformed_headers_queries_and_bytes_are_never_a_server_error(audited_server):
     problems = []
     for request, allowed in MALFORMED:
-        answer = raw(server.port, request)
+        answer = raw(audited_server.port, request)
         if answer.status not in allowed:
             problems.append(f"{request[:100]!r}: {answer.status} {answer.body[:80]!r}")
     assert problems == []
-    assert "Traceback" not in server.output_text() and "unexpected error" not in server.output_text()
+    assert "Traceback" not in audited_server.output_text() and "unexpected error" not in audited_server.output_text()
 
 
-def test_bad_request_lines_get_400_from_the_server_not_a_crash(server):
+def test_bad_request_lines_get_400_from_the_server_not_a_crash(audited_server):
     for request in (b"GARBAGE\r\n\r\n", b"GET\r\n\r\n", b"GET  HTTP/1.1\r\nHost: x\r\n\r\n",
                     b"GET / HTTP/1.1\r\nBad Header: y\r\n\r\n", b"GET / HTTP/1.1\r\nX: \x00\x01\r\n\r\n",
                     b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
@@ -259,9 +261,9 @@ def test_bad_request_lines_get_400_from_the_server_not_a_crash(server):
                     b"GET /\xff\xfe HTTP/1.1\r\nHost: x\r\n\r\n", b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 64,
                     b"GET / HTTP/1.1\r\nHost: x\r\n Folded: y\r\n\r\n", b"GET / HTTP/1.1\n\n",
                     b"GET /download/ HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\nabc"):
-        answer = raw(server.port, request)
+        answer = raw(audited_server.port, request)
         assert answer.status is None or answer.status < 500, (request[:60], answer.status)
     # A transfer coding the server does not implement is 501, as RFC 9112 section 6.1 says; no failure.
     request = b"POST /sparql HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n"
-    assert raw(server.port, request).status == 501
-    assert raw(server.port, get("/healthz")).status == 200
+    assert raw(audited_server.port, request).status == 501
+    assert raw(audited_server.port, get("/healthz")).status == 200

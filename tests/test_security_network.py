@@ -8,17 +8,20 @@ and a query run in a confined process): the workers still cannot connect.
 
 from __future__ import annotations
 
+import pytest
+
 import json
 import subprocess
 import sys
 import urllib.parse
 
-import pytest
 
-from conftest import ROOT
-from test_reliability_support import Served, get, raw
-from test_sparql_support import Listener
+from support.paths import ROOT
+from support.servers import get, raw
+from support.servers import Listener
 from zaisei.serving.engine import Job, LocalEngine
+
+pytestmark = [pytest.mark.slow, pytest.mark.reliability]
 
 BYPASSES = [
     "SELECT * {{ ?s ?p ?o.SERVICE <{url}sparql> {{ ?x ?y ?leak }} }}",
@@ -31,13 +34,6 @@ BYPASSES = [
     "SELECT * {{ ?s ?p ?o.\\u0053ERVICE <{url}sparql> {{ ?x ?y ?leak }} }}",
     "SELECT * {{ SERVICE <{url}sparql> {{ ?x ?y ?leak }} }}",
 ]
-
-
-@pytest.fixture(scope="module")
-def server(published):
-    served = Served(published)
-    yield served
-    served.stop()
 
 
 def _requests(query: str, port: int) -> list[bytes]:

@@ -8,14 +8,15 @@ import urllib.request
 
 import pytest
 
-from conftest import ROOT, run_cli, start_server, stop_server
+from support.servers import Served
+from support.paths import ROOT, run_cli
 
 from zaisei.settings import SETTINGS, markdown, option
 
 
 def test_docs_settings_is_generated_from_the_declarations():
     text = (ROOT / "docs" / "settings.md").read_text(encoding="utf-8")
-    assert text.endswith(markdown()), "run: python3 -m zaisei.settings > docs/settings.md"
+    assert text.endswith(markdown()), "run: python3 -m zaisei.settings docs/settings.md"
     for setting in SETTINGS:
         assert f"| `{setting.name}` |" in text
 
@@ -31,12 +32,13 @@ def test_serve_takes_every_server_setting_with_its_help():
 
 def test_a_serve_option_reaches_the_server():
     """--max-results, a setting with no hand-written option, limits the endpoint's answers."""
-    process, url = start_server(ROOT / "output", "--max-results", "3")
+    served = Served(ROOT / "output", "--max-results", "3")
+    url = served.url
     try:
         query = urllib.parse.urlencode({"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 4"})
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(f"{url}/sparql?{query}", timeout=30)
         assert refused.value.code == 400 and "more than 3 rows" in refused.value.read().decode()
     finally:
-        stop_server(process)
+        served.stop()
     assert "--max-results" in run_cli("serve", "--max-results", "many").stderr

@@ -25,12 +25,14 @@ import rdflib
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF
 
-from conftest import FIXTURES, ROOT, SOURCES
+from support.paths import FIXTURES, ROOT, SOURCES
 from zaisei.graph import mapping
 from zaisei import sources
 from zaisei.rdf import store
 from zaisei.validation import constraints as validate_sparql
 from zaisei.validation import shacl
+
+pytestmark = pytest.mark.slow
 
 BASE = "http://127.0.0.1:8080"
 CASES = FIXTURES / "shapes"

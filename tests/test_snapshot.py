@@ -18,12 +18,15 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_cli, start_server, stop_server
-from test_sparql_support import LiveServer
+from support.servers import Served
+from support.paths import ROOT, run_cli
+from support.servers import LiveServer
 
 from zaisei.serving.engine import Job
 from zaisei.serving.published import Publication, PublicationError
 from zaisei.serving.snapshot import KEEP, make, open_snapshot, prune
+
+pytestmark = pytest.mark.slow
 
 OUTPUT = ROOT / "output"
 TOTAL = """PREFIX zs: <https://w3id.org/zaisei/def/>
@@ -190,7 +193,8 @@ def test_cli_build_makes_the_store_and_serve_opens_it(tmp_path, published):
     assert done.returncode == 0, done.stderr
     made = [p for p in stores.iterdir()]
     assert len(made) == 1 and f"persisted store: {made[0]}" in done.stdout
-    process, url = start_server(published, "--store", str(stores))
+    served = Served(published, "--store", str(stores))
+    url = served.url
     try:
         query = urllib.parse.urlencode({"query": TOTAL})
         request = urllib.request.Request(f"{url}/sparql?{query}", headers={"Accept": "text/csv"})
@@ -199,7 +203,7 @@ def test_cli_build_makes_the_store_and_serve_opens_it(tmp_path, published):
         with urllib.request.urlopen(f"{url}/doc/minato-2021", timeout=30) as page:
             assert "港区" in page.read().decode()
     finally:
-        stop_server(process)
+        served.stop()
     assert [p for p in stores.iterdir()] == made   # opened, not made again
     queried = run_cli("query", "--output", str(published), "--store", str(stores), "--format", "csv", TOTAL)
     assert queried.stdout.splitlines() == ["total", EXPECTED]

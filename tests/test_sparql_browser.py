@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import ROOT, need_tool
-from test_sparql_support import LiveServer, minato_output
+from support.paths import ROOT, need_tool
+from support.outputs import minato_output
+from support.servers import LiveServer
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync"]

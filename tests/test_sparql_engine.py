@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from test_sparql_support import KASEI, protocol_output, tiny_output
+from support.outputs import KASEI, protocol_output, tiny_output
 from zaisei.serving.engine import EngineFailure, Job, LocalEngine, QueryTimeout, execute
 from zaisei.serving.query import QueryRefused, inspect, load_output, run, unescape_codepoints
 from zaisei.rdf.store import RESULT_FORMATS, GraphStore, parse
@@ -115,7 +115,10 @@ def test_pool_close_stops_every_process(engine):
     engine.run(Job("ASK {}"))
     processes = engine.pids() + [engine._zygote[0].pid]
     engine.close()
-    time.sleep(0.2)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(os.path.exists(f"/proc/{pid}") and "Z" not in _state(pid)
+                                              for pid in processes):
+        time.sleep(0.02)
     assert not any(os.path.exists(f"/proc/{pid}") and "Z" not in _state(pid) for pid in processes)
 
 

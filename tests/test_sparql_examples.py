@@ -10,28 +10,30 @@ from decimal import Decimal
 import pytest
 from markupsafe import escape
 
-from test_sparql_support import ROOT, LiveServer, minato_output
+from support.outputs import minato_output
+from support.paths import ROOT
+from support.servers import LiveServer
 from zaisei.serving.examples import DOC_END, DOC_START, examples, examples_markdown
 
 EXAMPLES = {example.name: example for example in examples()}
 
 
 @pytest.fixture(scope="module")
-def server():
+def minato_server():
     live = LiveServer(minato_output())
     yield live
     live.close()
 
 
-def rows(server, query: str) -> list[dict]:
-    status, _, body = server.request(path="/sparql?" + urllib.parse.urlencode({"query": query}),
+def rows(minato_server, query: str) -> list[dict]:
+    status, _, body = minato_server.request(path="/sparql?" + urllib.parse.urlencode({"query": query}),
                                      headers={"Accept": "application/sparql-results+json"})
     assert status == 200, body
     return [{name: value["value"] for name, value in row.items()} for row in json.loads(body)["results"]["bindings"]]
 
 
-def answer(server, name: str) -> list[dict]:
-    return rows(server, EXAMPLES[name].query)
+def answer(minato_server, name: str) -> list[dict]:
+    return rows(minato_server, EXAMPLES[name].query)
 
 
 def test_there_are_about_ten_examples_with_both_titles():
@@ -41,14 +43,14 @@ def test_there_are_about_ten_examples_with_both_titles():
         assert "title_" not in example.query
 
 
-def test_total_budget(server):
-    (row,) = answer(server, "01-total-budget")
+def test_total_budget(minato_server):
+    (row,) = answer(minato_server, "01-total-budget")
     assert Decimal(row["stated_total"]) == Decimal(row["sum_of_accounts"]) == 208_391_749_000
     assert row["accounts"] == "4"
 
 
-def test_accounts_two_years(server):
-    found = {r["label"]: r for r in answer(server, "02-accounts-two-years")}
+def test_accounts_two_years(minato_server):
+    found = {r["label"]: r for r in answer(minato_server, "02-accounts-two-years")}
     assert len(found) == 5
     general = found["一般会計"]
     assert (Decimal(general["fy2021"]), Decimal(general["fy2020"])) == (162_410_000_000, 145_440_000_000)
@@ -57,53 +59,53 @@ def test_accounts_two_years(server):
     assert Decimal(found["介護保険会計"]["change"]) == -1_258_099_000
 
 
-def test_pillars_by_amount(server):
-    found = answer(server, "03-pillars-by-amount")
+def test_pillars_by_amount(minato_server):
+    found = answer(minato_server, "03-pillars-by-amount")
     assert [r["number"] for r in found] == ["3", "2", "1", "4", "5"]
     assert Decimal(found[0]["amount"]) == 13_377_740_000
     assert [int(r["initiatives"]) for r in found] == [4, 7, 5, 5, 4]
 
 
-def test_pillar_3_initiatives(server):
-    found = answer(server, "04-pillar-3-initiatives")
+def test_pillar_3_initiatives(minato_server):
+    found = answer(minato_server, "04-pillar-3-initiatives")
     assert [Decimal(r["amount"]) for r in found] == [12_133_360_000, 817_700_000, 339_440_000, 87_250_000]
     assert found[0]["label_ja"] == "全ての子どもたちへの学びの保障"
 
 
-def test_source_of_a_figure(server):
-    found = answer(server, "05-figure-source")
+def test_source_of_a_figure(minato_server):
+    found = answer(minato_server, "05-figure-source")
     assert {r["line"] for r in found} == {"282"}
     assert any(r["exact"] == "2,083億9,174万９千円" for r in found)
     assert all(Decimal(r["amount"]) == 208_391_749_000 for r in found)
 
 
-def test_facilities_opening_april_2022(server):
-    found = answer(server, "06-facilities-april-2022")
+def test_facilities_opening_april_2022(minato_server):
+    found = answer(minato_server, "06-facilities-april-2022")
     assert {r["label_ja"] for r in found} == {"札の辻スクエア（芝五丁目複合施設）", "港区立産業振興センター",
                                              "港区立三田図書館", "民間連携床", "芝浜小学校"}
 
 
-def test_general_account_change(server):
-    (row,) = answer(server, "07-general-account-change")
+def test_general_account_change(minato_server):
+    (row,) = answer(minato_server, "07-general-account-change")
     assert Decimal(row["change"]) == 16_970_000_000 and Decimal(row["rate"]) == Decimal("11.7")
     assert Decimal(row["check"]) == 0
 
 
-def test_source_defect(server):
-    (row,) = answer(server, "08-source-defect")
+def test_source_defect(minato_server):
+    (row,) = answer(minato_server, "08-source-defect")
     assert row["exact"] == "〇億〇〇〇〇万円" and row["line"] == "604"
     assert row["affects"].endswith("/priority/pillar-3") and "682" in row["comment"]
 
 
-def test_indicators_before_after(server):
+def test_indicators_before_after(minato_server):
     found = {r["topic"]: (Decimal(r["before"]), Decimal(r["after"]))
-             for r in answer(server, "09-indicators-before-after")}
+             for r in answer(minato_server, "09-indicators-before-after")}
     assert len(found) == 7
     assert found["health-centre-staff"] == (20, 160) and found["childcare-reservation"] == (60, 105)
 
 
-def test_largest_initiatives(server):
-    found = answer(server, "10-largest-initiatives")
+def test_largest_initiatives(minato_server):
+    found = answer(minato_server, "10-largest-initiatives")
     assert [r["pillar_number"] for r in found] == ["3", "2", "1", "2", "4"]
     assert Decimal(found[0]["amount"]) == 12_133_360_000
 
@@ -116,16 +118,16 @@ def test_every_example_is_checked():
 
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
-def test_query_page_shows_the_gallery(server, lang):
-    status, headers, body = server.request(path=f"/sparql?lang={lang}", headers={"Accept": "text/html"})
+def test_query_page_shows_the_gallery(minato_server, lang):
+    status, headers, body = minato_server.request(path=f"/sparql?lang={lang}", headers={"Accept": "text/html"})
     page = body.decode("utf-8")
     assert status == 200 and "script-src 'self'" in headers["Content-Security-Policy"]
     assert "<script>" not in page and "cdn" not in page.lower()
     for example in EXAMPLES.values():
         assert str(escape(example.title(lang))) in page
-    status, _, _ = server.request(path="/static/yasgui/yasgui.min.js")
+    status, _, _ = minato_server.request(path="/static/yasgui/yasgui.min.js")
     assert status == 200
-    assert server.request(path="/static/yasgui/LICENSE.txt")[0] == 200
+    assert minato_server.request(path="/static/yasgui/LICENSE.txt")[0] == 200
 
 
 def test_docs_carry_the_generated_examples():

@@ -11,7 +11,7 @@ import urllib.parse
 import pytest
 from werkzeug.test import EnvironBuilder
 
-from test_sparql_support import tiny_output
+from support.outputs import tiny_output
 from zaisei.serving.engine import QueryTimeout
 from zaisei.serving.safety import check_nesting, keyword
 from zaisei.serving.query import FORMS, UPDATE_KEYWORDS, Inspection, QueryRefused, inspect, load_output, tokens, unescape_codepoints

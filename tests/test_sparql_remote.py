@@ -11,11 +11,14 @@ import urllib.request
 
 import pytest
 
-from conftest import need_tool, run_cli
+from support.paths import need_tool, run_cli
 from test_sparql_protocol import TESTS, _check, _send
-from test_sparql_support import KASEI, Listener, LiveServer, free_port, minato_output, protocol_output, tiny_output
+from support.outputs import KASEI, minato_output, protocol_output, tiny_output
+from support.servers import Listener, LiveServer, free_port
 from zaisei.serving.engine import publish
 from zaisei.serving.examples import examples
+
+pytestmark = [pytest.mark.slow, pytest.mark.external]
 
 
 class OxigraphServer:

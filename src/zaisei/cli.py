@@ -94,13 +94,10 @@ def validate(dataset, files, root, base, report, lang):
 
 
 def _mapped_graph(name: str, root: str, base: str):
-    import rdflib
-
     from zaisei.publication.project import Project
-    from zaisei.rdf.render import render
+    from zaisei.validation.shacl import rdflib_graph
 
-    triples = mapping.run(_load(name, root), Project().mappings, base)
-    return rdflib.Graph().parse(data=render(triples, "ntriples"), format="nt")
+    return rdflib_graph(mapping.run(_load(name, root), Project().mappings, base))
 
 
 def _project(output: str, base: str, root: str, reuse: bool = True):

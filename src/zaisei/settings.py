@@ -101,9 +101,16 @@ def project_root():
     return checkout if (checkout / "mappings").is_dir() else Path.cwd()
 
 
-if __name__ == "__main__":  # python3 -m zaisei.settings > docs/settings.md
-    print("# Settings\n\nEvery setting, as declared in `src/zaisei/settings.py` (generated: "
-          "`python3 -m zaisei.settings > docs/settings.md`). Each is a keyword of "
-          "`zaisei.serving.web.create_app(output, **settings)`; the commands take those that apply to them "
-          "as options (`zaisei COMMAND --help`).\n")
-    print(markdown(), end="")
+def document() -> str:
+    """docs/settings.md, whole."""
+    return ("# Settings\n\nEvery setting, as declared in `src/zaisei/settings.py` (generated: "
+            "`python3 -m zaisei.settings docs/settings.md`). Each is a keyword of "
+            "`zaisei.serving.web.create_app(output, **settings)`; the commands take those that apply to them "
+            "as options (`zaisei COMMAND --help`).\n\n" + markdown())
+
+
+if __name__ == "__main__":  # python3 -m zaisei.settings docs/settings.md: regenerate it
+    import sys
+    from pathlib import Path
+
+    Path(sys.argv[1]).write_text(document(), encoding="utf-8")

@@ -91,7 +91,7 @@ def path(kind: str, **parts: str) -> str:
 
 def id_space(base: str) -> str:
     """The prefix every thing's IRI starts with (VoID's uriSpace)."""
-    return base.rstrip("/") + "/id/"
+    return base.rstrip("/") + THINGS
 
 
 def classify(base: str, iri: str) -> tuple[str, dict] | None:
@@ -106,14 +106,22 @@ def classify(base: str, iri: str) -> tuple[str, dict] | None:
     return None
 
 
+THINGS, DOCUMENTS = "/id/", "/doc/"   # where things and their documents live, under the base
+
+
+def is_thing_path(url_path: str) -> bool:
+    """True for the path of a thing (/id/...), which answers 303 to its document."""
+    return url_path.startswith(THINGS)
+
+
 def document_path(thing_path: str) -> str:
     """/id/x/y -> /doc/x/y: where a thing's description is served."""
-    return "/doc/" + thing_path.removeprefix("/id/")
+    return DOCUMENTS + thing_path.removeprefix(THINGS)
 
 
 def thing_path(document_path_: str) -> str:
     """/doc/x/y -> /id/x/y."""
-    return "/id/" + document_path_.removeprefix("/doc/")
+    return THINGS + document_path_.removeprefix(DOCUMENTS)
 
 
 def source_text(base: str, dataset: str) -> str:

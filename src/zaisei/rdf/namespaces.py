@@ -45,6 +45,8 @@ OTHER = {
     "csvw": "http://www.w3.org/ns/csvw",
     "entailment": "http://www.w3.org/ns/entailment/",
     "svg": "http://www.w3.org/2000/svg",
+    "schema-context": "https://schema.org/",   # the context schema.org's JSON-LD is written with
+    "sitemaps": "http://www.sitemaps.org/schemas/sitemap/0.9",
     "adms-publishertype": "http://purl.org/adms/publishertype/",
     "adms-licencetype": "http://purl.org/adms/licencetype/",
     "iana-media": "http://www.iana.org/assignments/media-types/",

@@ -373,7 +373,9 @@ class LocalEngine:
 
     def status(self) -> dict:
         """The pool's state for /healthz."""
+        zygote = self._zygote[0].pid if self._zygote is not None else None
         return {"workers": len(self._workers), "size": self.size, "sandbox": self.sandbox, "in_process": self.in_process,
+                "zygote": zygote, "failure": self.failure,
                 "deaths": dict(self.deaths), "waiting": self._queue.waiting(), **self.admission.load()}
 
     def close(self) -> None:

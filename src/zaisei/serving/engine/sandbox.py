@@ -15,7 +15,6 @@ loudly: the query check still stands, but nothing behind it.
 from __future__ import annotations
 
 import ctypes
-import os
 import platform
 import socket
 import struct
@@ -113,6 +112,3 @@ def confined() -> bool:
     """True when confine() has been applied to this process (seccomp or namespace)."""
     return _blocked()
 
-
-if __name__ == "__main__":   # python3 -m zaisei.serving.engine.sandbox: what this machine allows
-    print(confine(), os.getpid())

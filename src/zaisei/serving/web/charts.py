@@ -7,10 +7,13 @@ from decimal import Decimal
 
 from markupsafe import Markup, escape
 
+from zaisei.graph.iris import document_path, is_thing_path
+from zaisei.rdf.namespaces import ALL
 from zaisei.sources.amounts import format_yen
 from zaisei.serving.web.present import pick
 
 WIDTH, LABEL_WIDTH, BAR_HEIGHT, GAP = 720, 260, 14, 6
+SVG = ALL["svg"]
 COLOURS = {"current": "#1f6fb2", "previous": "#9bbcd9", "pillar": "#2e7d4f", "initiative": "#8fc7a3"}
 
 
@@ -22,7 +25,7 @@ def _bar(y: float, value: Decimal, scale: Decimal, colour: str, title: str) -> s
 
 
 def _svg(height: float, body: str, title: str) -> Markup:
-    return Markup(f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{escape(title)}" '
+    return Markup(f'<svg xmlns="{SVG}" role="img" aria-label="{escape(title)}" '
                   f'viewBox="0 0 {WIDTH} {height:.0f}" width="100%" font-family="sans-serif">'
                   f"<title>{escape(title)}</title>{body}</svg>")
 
@@ -75,6 +78,6 @@ def _link_label(y: float, text: str, path: str | None, bold: bool = False) -> st
     short = text if len(text) <= 22 else text[:21] + "…"
     weight = ' font-weight="bold"' if bold else ""
     label = f'<text x="0" y="{y + BAR_HEIGHT - 2}" font-size="11"{weight}><title>{escape(text)}</title>{escape(short)}</text>'
-    if path and path.startswith("/id/"):
-        return f'<a href="/doc/{escape(path[4:])}">{label}</a>'
+    if path and is_thing_path(path):
+        return f'<a href="{escape(document_path(path))}">{label}</a>'
     return label

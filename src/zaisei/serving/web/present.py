@@ -9,7 +9,7 @@ from flask import request
 
 from zaisei.rdf.namespaces import RDF_TYPE, iri
 from zaisei.sources.amounts import format_percent, format_yen
-from zaisei.graph.iris import VOCAB, document_path
+from zaisei.graph.iris import VOCAB, document_path, is_thing_path
 from zaisei.rdf.terms import is_iri, is_literal
 
 ZS = VOCAB
@@ -116,7 +116,7 @@ class Presenter:
 
     def href(self, iri: str) -> str:
         local = self.publication.local(iri)
-        if local and local.startswith("/id/"):
+        if local and is_thing_path(local):
             return document_path(local)
         if iri.startswith(ZS):
             return "/def/" + iri[len(ZS):]

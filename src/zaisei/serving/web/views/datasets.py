@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from zaisei.rdf.namespaces import prologue
+from zaisei.rdf.namespaces import ALL, prologue
 from zaisei.graph.iris import document_path, path
 from zaisei.serving.web import charts
 from zaisei.serving.web.context import publication
@@ -69,7 +69,7 @@ def _schema_org(key: str, files) -> dict:
         OPTIONAL { ?d dcterms:description ?description } OPTIONAL { ?d dcterms:license ?license } }""",
                       d=pub.iri(path("dataset", dataset=key)))
     return {
-        "@context": "https://schema.org/", "@type": "Dataset", "@id": pub.iri(path("dataset", dataset=key)),
+        "@context": ALL["schema-context"], "@type": "Dataset", "@id": pub.iri(path("dataset", dataset=key)),
         "name": sorted({r["title"].value for r in rows}),
         "description": sorted({r["description"].value for r in rows if r["description"]}),
         "license": next((r["license"].value for r in rows if r["license"]), None),

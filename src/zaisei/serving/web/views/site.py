@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app
 
-from zaisei.graph.iris import document_path, path
+from zaisei.graph.iris import document_path, is_thing_path, path
 from zaisei.rdf.formats import media_type
+from zaisei.rdf.namespaces import ALL
 from zaisei.serving.web.context import absolute, engine, publication
 
 blueprint = Blueprint("site", __name__)
+SITEMAPS = ALL["sitemaps"]
 
 
 @blueprint.route("/robots.txt")
@@ -23,10 +25,10 @@ def sitemap():
     rows = pub.select("SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER(isIRI(?s)) } ORDER BY ?s")
     paths = [path("home"), path("downloads")] + [path("dataset-page", dataset=k) for k in pub.datasets]
     things = [pub.local(r["s"].value) or "" for r in rows]
-    paths += [document_path(thing) for thing in things if thing.startswith("/id/")]
+    paths += [document_path(thing) for thing in things if is_thing_path(thing)]
     # The configured URL, never the request's Host.
     body = "".join(f"<url><loc>{absolute(current_app, p)}</loc></url>" for p in paths)
-    xml = f'<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{body}</urlset>'
+    xml = f'<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="{SITEMAPS}">{body}</urlset>'
     return Response(xml, mimetype=media_type("sitemap"))
 
 

@@ -20,6 +20,7 @@ from werkzeug.wrappers import Request
 
 from werkzeug.utils import get_content_type
 
+from zaisei.graph.iris import path
 from zaisei.rdf.formats import compressible, media_type
 from zaisei.rdf.namespaces import PREFIXES, RDF_TYPE, iri, prologue
 from zaisei.rdf.render import render
@@ -238,7 +239,7 @@ def service_triples(endpoint_url: str) -> list:
     the dataset and graphs are fragments of it.
     """
     pub, config = current_app.extensions["zaisei"], settings()
-    service = pub.iri("/id/service/sparql")
+    service = pub.iri(path("service"))
     counts = _counts(pub)
     keys = {info["graph"]: key for key, info in pub.manifest.get("datasets", {}).items()}
     dataset, default = f"{service}#dataset", f"{service}#default-graph"

@@ -8,7 +8,7 @@ from urllib.parse import quote
 from flask import Blueprint, Response, current_app, redirect, render_template, request
 
 from zaisei.rdf.namespaces import iri as curie, prologue
-from zaisei.graph.iris import classify, document_path, path, source_text, thing_path
+from zaisei.graph.iris import DOCUMENTS, THINGS, classify, document_path, path, source_text, thing_path
 from zaisei.rdf.render import render
 from zaisei.serving.web.encoding import will_gzip
 from zaisei.serving.web.errors import render_error
@@ -59,10 +59,10 @@ def _path(prefix: str, rest: str) -> str:
     return prefix + quote(rest, safe="/!$&'()*+,;=:@-._~")
 
 
-@blueprint.route("/id/<path:rest>")
+@blueprint.route(THINGS + "<path:rest>")
 def thing(rest: str):
     """303 See Other to the document describing the thing."""
-    path = _path("/id/", rest)
+    path = _path(THINGS, rest)
     if not publication().describe(publication().iri(path)).exists:
         return render_error(404, "Not Found", f"No resource {path} in this publication.")
     response = redirect(document_path(path) + _query_string(), code=303)
@@ -74,10 +74,10 @@ def _query_string() -> str:
     return ("?" + request.query_string.decode("latin-1")) if request.query_string else ""
 
 
-@blueprint.route("/doc/<path:rest>")
+@blueprint.route(DOCUMENTS + "<path:rest>")
 def document(rest: str):
     """The description of a thing, in the format of the suffix or the Accept header."""
-    path, fmt = split_suffix(_path("/doc/", rest))
+    path, fmt = split_suffix(_path(DOCUMENTS, rest))
     pub = publication()
     page = request.args.get("page", "0")
     if not page.isascii() or not page.isdigit() or len(page) > 6:
