@@ -87,7 +87,7 @@ def test_mixed_load_on_64_connections_has_no_errors_and_flat_memory(load_server)
     trace.stop()
     end = trace.samples[-1][0]
     first, last = trace.window(0, WINDOW), trace.window(end - WINDOW, end)
-    figures = report("load-60s" if LONG else "load-15s", {
+    report("load-60s" if LONG else "load-15s", {
         "command": "zaisei serve (defaults: 8 threads, 2-4 query workers)",
         "connections": CONNECTIONS, "warm_up_seconds": WARM_UP, **result.figures(),
         "first_errors": result.errors[:10],
