@@ -77,6 +77,16 @@ def rerender(args) -> int:
     return 0
 
 
+def security(args) -> int:
+    """Figures under attack: slow and idle clients, runaway queries (benchmarks/security.py)."""
+    from . import security as attacks
+
+    figures = attacks.run(args.output.resolve())
+    (args.output_json or Path("/dev/null")).write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
+    print(attacks.markdown(figures))
+    return 0
+
+
 def _child(function) -> int:
     payload = json.loads(sys.stdin.read())
     print(json.dumps(function(payload)))
@@ -119,6 +129,9 @@ def main(argv=None) -> int:
     p.add_argument("--command-line", required=True, help="the command of the run, as it was given")
     p.add_argument("--date", required=True, help="when the run was made")
     _docs_options(p)
+    p = commands.add_parser("security", help="figures under attack: slow and idle clients, runaway queries")
+    p.add_argument("--output", type=Path, default=ROOT / "output", help="the publication to serve")
+    p.add_argument("--json", dest="output_json", type=Path, help="also write the figures here")
     commands.add_parser("engine", help=argparse.SUPPRESS)
     commands.add_parser("storage", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -128,7 +141,7 @@ def main(argv=None) -> int:
     if args.command == "storage":
         from .storage import child
         return _child(child)
-    return {"setup": setup, "generate": generate, "run": run, "report": rerender}[args.command](args)
+    return {"setup": setup, "generate": generate, "run": run, "report": rerender, "security": security}[args.command](args)
 
 
 if __name__ == "__main__":

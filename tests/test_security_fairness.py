@@ -138,21 +138,21 @@ def test_a_worker_that_died_is_replaced_before_anyone_gets_it(fair_server):
         assert b"worker died" in body and (b"memory" in body or b"SIGABRT" in body), body
         assert "query worker" in fair_server.output_text() and "died:" in fair_server.output_text()
     health = _health(fair_server)
-    assert health["sparql"]["workers"] == WORKERS
+    assert health["workers"] == WORKERS
 
 
 def test_the_pool_is_full_again_after_the_zygote_dies(fair_server):
     assert _query(fair_server.port, SMALL)[0] == 200
-    zygote = _health(fair_server)["sparql"]["zygote"]
+    zygote = _health(fair_server)["zygote"]
     assert zygote == _zygote(fair_server)
     os.kill(zygote, signal.SIGKILL)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        engine = _health(fair_server)["sparql"]
+        engine = _health(fair_server)
         if engine["zygote"] != zygote and engine["workers"] == WORKERS and engine["failure"] is None:
             break
         time.sleep(0.2)
-    assert _health(fair_server)["sparql"]["workers"] == WORKERS
+    assert _health(fair_server)["workers"] == WORKERS
     answers = [_query(fair_server.port, SMALL) for _ in range(4)]
     assert [status for status, _, _ in answers] == [200] * 4, answers
     assert len(_engine_processes(fair_server)) == 1 + WORKERS
@@ -183,7 +183,7 @@ def test_an_answer_past_the_byte_cap_is_refused_by_name_and_memory_stays_bounded
 
 def _health(fair_server) -> dict:
     connection = http.client.HTTPConnection("127.0.0.1", fair_server.port, timeout=10)
-    connection.request("GET", "/healthz")
+    connection.request("GET", "/healthz/engine")
     health = json.loads(connection.getresponse().read())
     connection.close()
     return health

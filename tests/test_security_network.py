@@ -83,8 +83,8 @@ def test_the_workers_cannot_connect_even_when_the_check_is_skipped(published):
 
 def test_the_sandbox_is_reported_by_healthz(server):
     raw(server.port, get("/sparql?query=ASK%7B%7D"))   # the engine starts with the first query
-    health = json.loads(raw(server.port, get("/healthz")).body)
-    assert health["sparql"]["sandbox"] in ("seccomp", "network namespace")
+    health = json.loads(raw(server.port, get("/healthz/engine")).body)
+    assert health["sandbox"] in ("seccomp", "network namespace")
 
 
 def test_a_confined_process_cannot_open_an_internet_socket():

@@ -34,9 +34,17 @@ def sitemap():
 
 @blueprint.route("/healthz")
 def healthz():
-    """200 when output/ is intact and the engine can answer; 503 with the problems otherwise."""
+    """200 when output/ is intact; 503 with the problems otherwise. The same bytes while nothing
+    changes (a probe may compare them); the engine's live state is /healthz/engine."""
     pub = publication()
     problems = pub.integrity.problems()
     body = {"status": "damaged" if problems else "ok", "datasets": pub.datasets, "triples": len(pub.store),
-            "version": pub.version, "problems": problems, "sparql": engine().status()}
+            "version": pub.version, "problems": problems}
     return body, 503 if problems else 200
+
+
+@blueprint.route("/healthz/engine")
+def engine_health():
+    """The SPARQL engine now: workers, how they are sandboxed, deaths by cause, queue, failure."""
+    status = engine().status()
+    return status, 503 if status.get("failure") else 200
