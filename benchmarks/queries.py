@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from zaisei.settings import publication_settings
+
 from .generate import FIRST_YEAR, municipalities
 
 PREFIXES = """PREFIX zs: <https://w3id.org/zaisei/def/>
@@ -28,7 +30,10 @@ class Query:
     accept: str = SOLUTIONS
 
 
-def mix(years: int, base: str = "http://127.0.0.1:8080", seed: int = 7) -> list[Query]:
+BASE = publication_settings().get("base", "https://w3id.org/zaisei")   # what `zaisei build` mints under
+
+
+def mix(years: int, base: str = BASE, seed: int = 7) -> list[Query]:
     """The five queries for data of `years` fiscal years (at least two for the comparison)."""
     town = municipalities(1, seed)[0]
     last = FIRST_YEAR + years - 1
@@ -66,11 +71,11 @@ SELECT ?org ?now ?before ((?now - ?before) AS ?change) WHERE {{
     ]
 
 
-def small(years: int, base: str = "http://127.0.0.1:8080", seed: int = 7) -> Query:
+def small(years: int, base: str = BASE, seed: int = 7) -> Query:
     """The small query for the throughput runs."""
     return mix(years, base, seed)[2]
 
 
-def ready(base: str = "http://127.0.0.1:8080") -> str:
+def ready(base: str = BASE) -> str:
     """A trivial query: the first answer to it marks start-up done."""
     return "ASK { ?s ?p ?o }"

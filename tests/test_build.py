@@ -128,7 +128,7 @@ def test_every_dump_parses_to_the_same_graph(published):
     }
     # rdflib's Dataset API is mid-deprecation; read the TriG with pyoxigraph and compare in rdflib.
     quads = parse((published / "all.trig").read_bytes(), "trig")
-    named = [q.triple for q in quads if q.graph_name.value == "http://127.0.0.1:8080/id/minato-2021"]
+    named = [q.triple for q in quads if q.graph_name.value == "https://w3id.org/zaisei/id/minato-2021"]
     others["trig"] = rdflib.Graph().parse(data=render(named, "ntriples"), format="nt")
     for name, graph in others.items():
         assert isomorphic(graph, reference), name
@@ -190,7 +190,7 @@ def test_query_cli_answers_against_the_built_graph(published):
     query = """PREFIX zs: <https://w3id.org/zaisei/def/>
       PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
       SELECT (SUM(?a) AS ?total) WHERE { ?f a zs:AccountFigure ; zs:amount ?a ; zs:account/skos:broader ?all ;
-        <http://data.openbudgets.eu/ontology/dsd/dimension/fiscalPeriod> <http://127.0.0.1:8080/id/fiscal-year/2021> }"""
+        <http://data.openbudgets.eu/ontology/dsd/dimension/fiscalPeriod> <https://w3id.org/zaisei/id/fiscal-year/2021> }"""
     result = run_cli("query", query, "--output", str(published), "--format", "csv")
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["total", "208391749000"]

@@ -34,7 +34,7 @@ PREFIX dcterms: <http://purl.org/dc/terms/>
 PREFIX obeu-dimension: <http://data.openbudgets.eu/ontology/dsd/dimension/>
 SELECT ?total WHERE {
   ?f a zs:AccountFigure ; zs:account ?account ; zs:amount ?total ;
-     obeu-dimension:fiscalPeriod <http://127.0.0.1:8080/id/fiscal-year/2021> .
+     obeu-dimension:fiscalPeriod <https://w3id.org/zaisei/id/fiscal-year/2021> .
   ?account dcterms:identifier "total" .
 }"""
 # The FY2021 total of all accounts, from the reviewed table (document line 282).

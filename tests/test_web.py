@@ -10,12 +10,16 @@ import pytest
 import rdflib
 import requests
 
+from zaisei.publication.project import Project
+
 from zaisei.rdf.store import GraphStore
 
 pytestmark = pytest.mark.slow
 
 FORMATS = {"text/turtle": "turtle", "application/ld+json": "json-ld", "application/n-triples": "nt",
            "application/rdf+xml": "xml"}
+
+BASE = Project().base   # the publication's (publication.toml): not this server's address
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +29,7 @@ def things(published):
     for name in ("catalog.ttl", "void.ttl"):  # the DCAT and VoID IRIs dereference too
         store.load(published / name, "turtle")
     rows = store.select("SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER(isIRI(?s)) }")
-    base = "http://127.0.0.1:8080"
+    base = BASE
     return sorted(r["s"].value[len(base):] for r in rows if r["s"].value.startswith(base + "/id/"))
 
 
@@ -35,7 +39,7 @@ def _dereference(url: str, path: str) -> list[str]:
         first = session.get(url + path, allow_redirects=False, headers={"Accept": "text/turtle"})
         if first.status_code != 303 or first.headers["Location"] != path.replace("/id/", "/doc/", 1):
             return [f"{path}: {first.status_code} {first.headers.get('Location')}"]
-        iri = "http://127.0.0.1:8080" + path
+        iri = BASE + path   # the canonical IRI, named in every answer whatever server gives it
         for media, rdflib_format in FORMATS.items():
             answer = session.get(url + first.headers["Location"], headers={"Accept": media})
             if answer.status_code != 200 or answer.headers["Content-Type"].split(";")[0] != media:

@@ -80,6 +80,9 @@ def validate(dataset, files, root, base, report, lang):
 
     if bool(dataset) == bool(files):
         raise click.UsageError("give a DATASET or --data FILE..., not both")
+    from zaisei.publication.project import Project
+
+    base = base or Project().base
     try:
         graph = shacl.load_graph(list(files)) if files else _mapped_graph(dataset, root, base)
     except (shacl.GraphLoadError, mapping.MappingError) as exc:

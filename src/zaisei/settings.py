@@ -16,9 +16,11 @@ class Setting:
 
 
 SETTINGS = (
-    Setting("base", "http://127.0.0.1:8080",
-            "Base IRI of every minted IRI; the default is the local server's own address, "
-            "so a default build dereferences against `zaisei serve`.", server=False),
+    Setting("base", None, "Base IRI of every minted IRI (default: the `base` of the publication file, a "
+            "persistent namespace; `zaisei serve` answers its IRIs by path on any host and port).",
+            metavar="IRI", server=False),
+    Setting("publication", "publication.toml", "The publication file: the publisher, the licence and its "
+            "reason, the base IRI (separate from each dataset's description).", server=False),
     Setting("sources", "sources", "Folder holding one source folder per dataset.", server=False),
     Setting("mappings", "mappings", "Folder of the SPARQL CONSTRUCT mappings (*.rq).", server=False),
     Setting("shapes", "shapes", "Folder of the SHACL shapes (*.ttl).", server=False),
@@ -87,6 +89,18 @@ def markdown() -> str:
         text = setting.help.replace("|", r"\|")
         rows.append(f"| `{setting.name}` | `{option(setting.name)}` | `{setting.default}` | {text} |")
     return "\n".join(rows) + "\n"
+
+
+def publication_settings(path=None) -> dict:
+    """The publication file (publication.toml), read once per call; {} when there is none."""
+    import tomllib
+    from pathlib import Path
+
+    path = Path(path) if path else project_root() / DEFAULTS["publication"]
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
 
 
 def project_root():

@@ -217,7 +217,8 @@ def build(project: Project, only: list[str] | None = None, progress=None) -> Bui
     try:
         results, known, union = clock("datasets", lambda: _build_datasets(folders, project, staging, progress))
         clock("serialisation", lambda: _write_ontology(staging, project))
-        clock("serialisation", lambda: write_manifest(results, staging, project))
+        dates = {folder.name: sources.load_description(folder)["modified"] for folder in folders}
+        clock("serialisation", lambda: write_manifest(results, staging, project, dates))
         clock("catalog", lambda: catalog.write(results, folders, staging, project, union, known))
         files = clock("checksums", lambda: checksums(staging, known))
         (staging / SUMS).write_text(format_sums(files), encoding="utf-8")

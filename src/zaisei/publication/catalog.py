@@ -26,6 +26,7 @@ from collections import defaultdict
 from importlib import resources
 from pathlib import Path
 
+from zaisei import __version__
 from zaisei.graph.iris import ONTOLOGY, document_path, download, mint, source_text, sparql_endpoint
 from zaisei.rdf.namespaces import ALL, PREFIXES, select
 from zaisei.rdf.render import render, render_sorted
@@ -38,7 +39,7 @@ from zaisei.publication.void import Publication as VoidPublication, void_triples
 # catalog cites, so the Turtle stays readable.
 CATALOG_PREFIXES = {
     **PREFIXES, **select("dcatap", "eu-language", "eu-file-type", "eu-frequency", "eu-theme", "eu-availability",
-                         "adms-publishertype", "adms-licencetype"),
+                         "eu-country", "adms-publishertype", "adms-licencetype", "gsp"),
 }
 IANA_MEDIA_TYPES, EU_AUTHORITY, FORMATS = ALL["iana-media"], ALL["eu-authority"], ALL["formats"]
 
@@ -46,6 +47,13 @@ IANA_MEDIA_TYPES, EU_AUTHORITY, FORMATS = ALL["iana-media"], ALL["eu-authority"]
 # consolidated shapes) say xsd:nonNegativeInteger; the split html/shacl/shapes.ttl
 # of 3.0.0 still says xsd:decimal (SEMICeu/DCAT-AP#399, #422). See docs/catalog.md.
 BYTE_SIZE_DATATYPE = "xsd:nonNegativeInteger"
+
+
+def build_inputs(project) -> list[tuple[str, Path]]:
+    """The mapping and shape files every dataset is built with, by their path in the project."""
+    files = sorted(p for folder in (project.mappings, project.shapes) for p in folder.rglob("*")
+                   if p.is_file() and p.suffix in (".rq", ".ttl"))
+    return [(f"{p.parent.name}/{p.name}", p) for p in files]
 
 
 class CatalogError(Exception):
@@ -78,8 +86,10 @@ def _Graph() -> TripleSet:
 class _Catalog:
     """Builds the DCAT triples; remembers which vocabulary terms were cited."""
 
-    def __init__(self, base: str, target: Path, config: dict, sums: dict[str, str] | None = None):
+    def __init__(self, base: str, target: Path, config: dict, sums: dict[str, str] | None = None,
+                 publication: dict | None = None):
         self.base = base.rstrip("/")
+        self.publication = publication or {}
         self.target = target
         self.config = config
         self.sums = sums or {}  # relative path -> sha256 the build already took
@@ -88,7 +98,7 @@ class _Catalog:
         catalog = mint(base, "catalog")
         self.catalog = catalog
         self.union = mint(base, "union")
-        self.project = mint(base, "organization", code=config["project"]["key"])
+        self.project = mint(base, "organization", code=self.publication["publisher"]["key"])
         self.service = mint(base, "service")
 
     # vocabulary terms, typed and labelled where they are cited
@@ -156,7 +166,7 @@ class _Catalog:
         self.g.texts(org, "foaf:name", names)
         self.g.add(org, "dcterms:identifier", _typed(code, "xsd:string"))
         self.g.add(org, "dcterms:type", self.term("local_authority"))
-        contact = f"{org}/contact"
+        contact = mint(self.base, "contact", code=code)
         self.g.types(contact, "vcard:Organization", "vcard:Kind")
         self.g.texts(contact, "vcard:fn", names)
         if publisher.get("homepage"):
@@ -165,34 +175,55 @@ class _Catalog:
         return org, contact
 
     def project_agent(self) -> tuple[str, str]:
-        project = self.config["project"]
-        names = pair(project, "name")
-        self.g.types(self.project, "foaf:Agent")
+        """The publisher of the datasets, the union, the service and the catalog: this project
+        (publication.toml), and its contact point."""
+        publisher = self.publication["publisher"]
+        names, homepage = pair(publisher, "name"), publisher["homepage"]
+        self.g.types(self.project, "foaf:Agent", "foaf:Organization")
         self.g.texts(self.project, "foaf:name", names)
-        self.g.add(self.project, "foaf:homepage", self.document(self.base + "/"))
-        contact = f"{self.project}/contact"
+        self.g.add(self.project, "foaf:homepage", self.document(homepage))
+        self.g.add(self.project, "dcterms:type", self.term(publisher["type"]))
+        contact = mint(self.base, "contact", code=publisher["key"])
         self.g.types(contact, "vcard:Organization", "vcard:Kind")
         self.g.texts(contact, "vcard:fn", names)
-        self.g.add(contact, "vcard:hasURL", self.base + "/")
+        self.g.add(contact, "vcard:hasURL", homepage)
+        if publisher.get("email"):
+            self.g.add(contact, "vcard:hasEmail", "mailto:" + publisher["email"])
         return self.project, contact
 
-    def location(self, entry: Entry) -> str | None:
-        publisher = entry.description["publisher"]
+    def locations(self, entry: Entry) -> list[str]:
+        """The municipality's area (e-Stat) and the country, each with its extent."""
+        publisher, country = entry.description["publisher"], self.config["country"]
+        found = [self.place(country["iri"], pair(country, "label"), country)]
         area = publisher.get("estat_area")
-        if not area:
-            return None
-        self.g.types(area, "dcterms:Location")
-        self.g.texts(area, "skos:prefLabel", {"ja": publisher.get("prefecture_ja", "") + publisher["name_ja"],
-                                              "en": publisher.get("name_en", "")})
-        return area
+        if area:
+            names = {"ja": publisher.get("prefecture_ja", "") + publisher["name_ja"], "en": publisher.get("name_en", "")}
+            found.insert(0, self.place(area, names, publisher))
+        return found
+
+    def place(self, iri: str, names: dict, extent: dict) -> str:
+        self.g.types(iri, "dcterms:Location")
+        self.g.texts(iri, "skos:prefLabel", names)
+        for name in ("bbox", "centroid"):
+            if extent.get(name):
+                self.g.add(iri, f"dcat:{name}", _typed(extent[name], "gsp:wktLiteral"))
+        return iri
 
     def period(self, entry: Entry) -> str:
+        """The time the data covers: every fiscal year it holds figures of (this one and the one
+        before, when the document compares them)."""
         fiscal = entry.description["fiscal_year"]
-        period = mint(self.base, "fiscal-year", year=fiscal["year"])
+        start, end = fiscal.get("previous_start", fiscal["start"]), fiscal["end"]
+        period = mint(self.base, "period", start=start, end=end)
         self.g.types(period, "dcterms:PeriodOfTime")
-        self.g.texts(period, "rdfs:label", pair(fiscal, "label"))
-        self.g.add(period, "dcat:startDate", _typed(fiscal["start"], "xsd:date"))
-        self.g.add(period, "dcat:endDate", _typed(fiscal["end"], "xsd:date"))
+        first = {lang: fiscal.get(f"previous_label_{lang}") for lang in ("ja", "en")}
+        if "previous_label_en" not in fiscal and fiscal.get("previous"):
+            first["en"] = f"FY{fiscal['previous']}"
+        labels = {lang: f"{first[lang]}–{label}" if first.get(lang) else label
+                  for lang, label in pair(fiscal, "label").items()}
+        self.g.texts(period, "rdfs:label", labels)
+        self.g.add(period, "dcat:startDate", _typed(start, "xsd:date"))
+        self.g.add(period, "dcat:endDate", _typed(end, "xsd:date"))
         return period
 
     # distributions
@@ -269,11 +300,12 @@ class _Catalog:
             for keyword in description.get(f"keywords_{lang}", []):
                 g.add(d, "dcat:keyword", _text(keyword, lang))
         g.add(d, "dcterms:identifier", _typed(entry.key, "xsd:string"))
-        publisher, contact = self.city(entry)
+        publisher, contact = self.project_agent()
         g.add(d, "dcterms:publisher", publisher)
+        g.add(d, "dcterms:creator", publisher)
         g.add(d, "dcat:contactPoint", contact)
-        location = self.location(entry)
-        if location:
+        g.add(d, "dcterms:rights", self.rights(entry))
+        for location in self.locations(entry):
             g.add(d, "dcterms:spatial", location)
         g.add(d, "dcterms:temporal", self.period(entry))
         for theme in self.config["catalog"]["themes"]:
@@ -293,14 +325,75 @@ class _Catalog:
         g.types(provenance, "dcterms:ProvenanceStatement")
         g.texts(provenance, "rdfs:label", pair(self.config["provenance"], "text", values))
         g.add(d, "dcterms:provenance", provenance)
-        document = mint(self.base, "document", dataset=entry.key)
+        document = self.source_document(entry)
         g.add(d, "prov:wasDerivedFrom", document)
-        g.types(document, "foaf:Document", "prov:Entity")
-        g.texts(document, "dcterms:title", pair(description.get("source", {}), "title"))
-        g.add(document, "dcterms:publisher", publisher)
+        g.add(d, "prov:wasGeneratedBy", self.build_activity(entry, document))
         licence = self.licence(description["licence"], f"{entry.key}/dataset.toml")
         self.files(d, self.target / entry.key, f"{entry.key}/", self.config["files"], values,
                    licence, description["issued"], description["modified"], every_file=True)
+
+    def rights(self, entry: Entry) -> str:
+        """The licence decision and its reason, as words (dct:rights)."""
+        rights = mint(self.base, "rights", dataset=entry.key)
+        self.g.types(rights, "dcterms:RightsStatement")
+        self.g.texts(rights, "rdfs:label", pair(self.publication["licence"], "rights"))
+        return rights
+
+    def source_document(self, entry: Entry) -> str:
+        """The city's document the figures were read from: its creator and rights holder (the
+        city), where the city publishes about it, its date, when its text was taken, and the
+        SHA-256 of the text that was read."""
+        g, source = self.g, entry.description.get("source", {})
+        document = mint(self.base, "document", dataset=entry.key)
+        city, _ = self.city(entry)
+        g.types(document, "foaf:Document", "prov:Entity", "schema:MediaObject")
+        g.texts(document, "dcterms:title", pair(source, "title"))
+        for role in ("dcterms:creator", "dcterms:publisher", "dcterms:rightsHolder"):
+            g.add(document, role, city)
+        if source.get("page"):
+            g.add(document, "foaf:page", self.document(source["page"]))
+        if source.get("date"):
+            kind = "xsd:gYearMonth" if len(source["date"]) == 7 else "xsd:date"
+            g.add(document, "dcterms:date", _typed(source["date"], kind))
+        if source.get("date_note"):
+            g.add(document, "skos:note", _text(source["date_note"], "en"))
+        if source.get("retrieved"):
+            g.add(document, "schema:dateDownloaded", _typed(source["retrieved"], "xsd:date"))
+        g.add(document, "schema:encodingFormat", _typed(source.get("format", "text/plain"), "xsd:string"))
+        self.checksum(document, self.target / entry.key / source.get("file", "document.txt"))
+        return document
+
+    def checksum(self, owner: str, path: Path) -> None:
+        checksum = f"{owner}/checksum"
+        self.g.add(owner, "spdx:checksum", checksum)
+        self.g.types(checksum, "spdx:Checksum")
+        self.g.add(checksum, "spdx:algorithm", "spdx:checksumAlgorithm_sha256")
+        self.g.add(checksum, "spdx:checksumValue", _typed(hashlib.sha256(path.read_bytes()).hexdigest(), "xsd:hexBinary"))
+        self.g.types("spdx:checksumAlgorithm_sha256", "spdx:ChecksumAlgorithm")
+
+    def build_activity(self, entry: Entry, document: str) -> str:
+        """How the dataset was made: by which software, from the document and which mapping
+        and shape files; ended on the dataset's own date (no wall-clock time)."""
+        g, activity = self.g, mint(self.base, "build", dataset=entry.key)
+        g.types(activity, "prov:Activity")
+        g.texts(activity, "rdfs:label", {"en": f"zaisei build of {entry.key}", "ja": f"{entry.key} の zaisei による構築"})
+        g.add(activity, "prov:used", document)
+        g.add(activity, "prov:wasAssociatedWith", self.software())
+        g.add(activity, "prov:endedAtTime", _typed(entry.description["modified"] + "T00:00:00Z", "xsd:dateTime"))
+        for relative, path in self.inputs:
+            used = mint(self.base, "build-input", dataset=entry.key, file=relative)
+            g.types(used, "prov:Entity")
+            g.add(used, "dcterms:title", _typed(relative, "xsd:string"))
+            self.checksum(used, path)
+            g.add(activity, "prov:used", used)
+        return activity
+
+    def software(self) -> str:
+        software = mint(self.base, "software", name="zaisei")
+        self.g.types(software, "prov:SoftwareAgent")
+        self.g.add(software, "foaf:name", _typed("zaisei", "xsd:string"))
+        self.g.add(software, "schema:softwareVersion", _typed(__version__, "xsd:string"))
+        return software
 
     def series(self, code: str, members: list[Entry]) -> str:
         g, first = self.g, members[0]
@@ -308,12 +401,11 @@ class _Catalog:
         g.types(series, "dcat:DatasetSeries")
         g.texts(series, "dcterms:title", pair(self.config["series"], "title", first.values))
         g.texts(series, "dcterms:description", pair(self.config["series"], "description", first.values))
-        publisher, contact = self.city(first)
+        publisher, contact = self.project_agent()
         g.add(series, "dcterms:publisher", publisher)
         g.add(series, "dcat:contactPoint", contact)
         g.add(series, "dcterms:accrualPeriodicity", self.term("frequency", "dcterms:Frequency"))
-        location = self.location(first)
-        if location:
+        for location in self.locations(first):
             g.add(series, "dcterms:spatial", location)
         g.add(series, "dcterms:issued", _typed(min(m.description["issued"] for m in members), "xsd:date"))
         g.add(series, "dcterms:modified", _typed(max(m.description["modified"] for m in members), "xsd:date"))
@@ -337,8 +429,7 @@ class _Catalog:
         for entry in entries:
             g.add(u, "dcterms:hasPart", entry.iri)
             g.add(u, "dcterms:temporal", self.period(entry))
-            location = self.location(entry)
-            if location:
+            for location in self.locations(entry):
                 g.add(u, "dcterms:spatial", location)
             language = self.language(entry.description.get("language", ""), f"{entry.key}/dataset.toml")
             if language:
@@ -402,8 +493,7 @@ class _Catalog:
         g.add(c, "dcterms:license", self.licence(catalog["licence"], "src/zaisei/data/catalog.toml [catalog]"))
         g.add(c, "dcat:themeTaxonomy", self.scheme(f"{EU_AUTHORITY}data-theme"))
         for entry in entries:
-            location = self.location(entry)
-            if location:
+            for location in self.locations(entry):
                 g.add(c, "dcterms:spatial", location)
         datasets = [e.iri for e in entries] + [self.union]
         for dataset in datasets:
@@ -415,13 +505,14 @@ class _Catalog:
         g.add(c, "rdfs:seeAlso", download(self.base, "void.ttl"))
 
 
-def catalog_triples(results, folders, target: Path, base: str, union=None, sums=None) -> tuple[set, set]:
+def catalog_triples(results, folders, target: Path, project, union=None, sums=None) -> tuple[set, set]:
     """The DCAT and the VoID triples describing the files written in target (see write)."""
     config = settings()
-    entries = dataset_entries(results, folders, base)
+    entries = dataset_entries(results, folders, project.base)
     if not entries:
         raise CatalogError(["no datasets to catalogue"])
-    cat = _Catalog(base, Path(target), config, sums)
+    cat = _Catalog(project.base, Path(target), config, sums, project.publication)
+    cat.inputs = build_inputs(project)
     cat.build(entries)
     void = void_triples(entries, VoidPublication(cat.base, config, cat.union, cat.g.prefixes), Path(target), union)
     if cat.problems:
@@ -439,7 +530,7 @@ def write(results, folders, target, project, union=None, sums=None) -> None:
     triples and from the files.
     """
     target = Path(target)
-    dcat, void = catalog_triples(results, folders, target, project.base, union, sums)
+    dcat, void = catalog_triples(results, folders, target, project, union, sums)
     dcat = sorted(dcat, key=sort_key)  # once for both syntaxes
     (target / "catalog.ttl").write_bytes(render_sorted(dcat, "turtle", CATALOG_PREFIXES))
     (target / "catalog.jsonld").write_bytes(render_sorted(dcat, "jsonld", CATALOG_PREFIXES))

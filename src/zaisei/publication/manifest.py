@@ -24,15 +24,20 @@ def format_sums(files: dict[str, str]) -> str:
     return "".join(f"{digest}  {name}\n" for name, digest in files.items())
 
 
-def _manifest_entry(result, project: Project) -> dict:
+def _manifest_entry(result, project: Project, modified: str | None) -> dict:
     entry = {"graph": mint(project.base, "dataset", dataset=result.key), "triples": len(result.triples)}
     if result.inputs:
         entry["inputs"] = result.inputs  # what the next build compares to reuse the files
+    if modified:
+        entry["modified"] = modified     # the dataset's own date: what the server's Last-Modified says
     return entry
 
 
-def write_manifest(results: list, target: Path, project: Project) -> None:
-    manifest = {"base": project.base, "datasets": {r.key: _manifest_entry(r, project) for r in results}}
+def write_manifest(results: list, target: Path, project: Project, modified: dict[str, str] | None = None) -> None:
+    """build.json: the base, and each dataset's graph, triples, inputs and date (modified: key -> date)."""
+    modified = modified or {}
+    datasets = {r.key: _manifest_entry(r, project, modified.get(r.key)) for r in results}
+    manifest = {"base": project.base, "datasets": datasets}
     (target / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from zaisei.settings import DEFAULTS, project_root
+from zaisei.settings import DEFAULTS, project_root, publication_settings
 
 ROOT = project_root()
 
@@ -37,9 +37,19 @@ class Project:
     mappings: Path = ROOT / DEFAULTS["mappings"]
     shapes: Path = ROOT / DEFAULTS["shapes"]
     ontology: Path = ROOT / DEFAULTS["ontology"]
-    base: str = DEFAULTS["base"]
+    base: str | None = DEFAULTS["base"]   # None: the publication file's
     jobs: int = 0  # worker processes for the datasets; 0 = one per available core
     reuse: bool = True  # link an unchanged dataset's files from the previous output
+    publication_file: Path = ROOT / DEFAULTS["publication"]
+    publication: dict = field(default_factory=dict)   # the publication file, read when the project is made
+
+    def __post_init__(self):
+        self.publication = self.publication or publication_settings(self.publication_file)
+        if self.base is None:
+            self.base = self.publication.get("base")
+        if not self.base:
+            raise BuildError([f"{self.publication_file}: no base IRI (set `base`, or pass --base)"], exit_code=2)
+        self.base = self.base.rstrip("/")
 
 
 class _Clock:

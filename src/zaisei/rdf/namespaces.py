@@ -58,6 +58,9 @@ OTHER = {
     "eu-theme": "http://publications.europa.eu/resource/authority/data-theme/",
     "eu-availability": "http://publications.europa.eu/resource/authority/planned-availability/",
     "formats": "http://www.w3.org/ns/formats/",
+    "gsp": "http://www.opengis.net/ont/geosparql#",
+    "hydra": "http://www.w3.org/ns/hydra/core#",
+    "eu-country": "http://publications.europa.eu/resource/authority/country/",
 }
 ALL = {**PREFIXES, **OTHER}
 

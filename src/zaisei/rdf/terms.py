@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
-from zaisei.rdf.namespaces import XSD_INTEGER, XSD_STRING, iri as expand_curie
+from zaisei.rdf.namespaces import ALL, XSD_INTEGER, XSD_STRING, iri as expand_curie
 
 def named_node(iri: str):
     """The IRI as a term, or None when it is not a valid IRI (e.g. from a hostile URL)."""
@@ -43,7 +43,9 @@ def expand(name: str, prefixes: dict[str, str]) -> str:
     if "://" in name:
         return name
     prefix, local = name.split(":", 1)
-    return prefixes[prefix] + local if prefix in prefixes else expand_curie(name)
+    if prefix in prefixes:
+        return prefixes[prefix] + local
+    return expand_curie(name) if prefix in ALL else name   # mailto:, urn:... stay as they are
 
 
 def text_literal(value: str, language: str):

@@ -166,6 +166,12 @@ class Publication:
         return hashlib.sha256(data).hexdigest()[:16]
 
     @property
+    def modified(self) -> str | None:
+        """The newest of the datasets' own dates (YYYY-MM-DD), or None for a hand-made publication."""
+        dates = [d.get("modified") for d in self.manifest["datasets"].values() if isinstance(d, dict)]
+        return max((d for d in dates if isinstance(d, str)), default=None)
+
+    @property
     def datasets(self) -> list[str]:
         return sorted(self.manifest["datasets"])
 

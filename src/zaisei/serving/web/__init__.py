@@ -7,6 +7,7 @@ the SPARQL engine is an app resource (engine.init_app, engine.close_app).
 
 from __future__ import annotations
 
+import datetime
 import io
 from email.utils import formatdate
 from pathlib import Path
@@ -40,7 +41,7 @@ def create_app(output: str | Path | None = None, publication: Publication | None
     if publication is None:
         publication = Publication(Path(output or config["output"]), config["store"] and Path(config["store"]))
     app.extensions["zaisei"] = publication
-    app.config["LAST_MODIFIED"] = formatdate((publication.output / "build.json").stat().st_mtime, usegmt=True)
+    app.config["LAST_MODIFIED"] = last_modified(publication)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     engine.init_app(app)
@@ -53,6 +54,15 @@ def create_app(output: str | Path | None = None, publication: Publication | None
     # two hooks, whose effect it reproduces; tests/test_sparql_fastpath.py holds it to that).
     app.wsgi_app = fastpath.FastPath(app, app.wsgi_app)
     return app
+
+
+def last_modified(publication: Publication) -> str:
+    """Last-Modified of everything served: the datasets' own newest date, so a checkout or a
+    mirror of output/ says the same as the original (the files' mtimes would not)."""
+    if publication.modified:
+        moment = datetime.datetime.fromisoformat(publication.modified).replace(tzinfo=datetime.UTC)
+        return formatdate(moment.timestamp(), usegmt=True)
+    return formatdate((publication.output / "build.json").stat().st_mtime, usegmt=True)
 
 
 def _refuse_large_bodies() -> None:

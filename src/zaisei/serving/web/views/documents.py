@@ -6,7 +6,8 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, redirect, request
 
-from zaisei.graph.iris import VOCAB
+from zaisei.graph.iris import VOCAB, document_path, path
+from zaisei.serving.web.catalog_pages import catalog_page, paged
 from zaisei.rdf.formats import media_type
 from zaisei.rdf.render import render
 from zaisei.rdf.store import StoreError, parse
@@ -18,32 +19,50 @@ from zaisei.serving.web.negotiate import HTML, RDF_FORMATS, choose, split_suffix
 blueprint = Blueprint("documents", __name__)
 
 
-def _negotiated_file(stem: str, turtle: str):
-    path, fmt = split_suffix(request.path, RDF_FORMATS + (HTML,))
-    fmt = fmt or choose(request.headers.get("Accept"), RDF_FORMATS)
+def _negotiated_file(stem: str, turtle: str, page=None, triples=None):
+    """A published RDF file in the format asked for (by suffix or Accept); a browser that prefers
+    HTML gets page() when there is one (else 406 naming the formats)."""
+    _, fmt = split_suffix(request.path, RDF_FORMATS + (HTML,))
+    fmt = fmt or choose(request.headers.get("Accept"), RDF_FORMATS + ((HTML,) if page else ()))
+    if fmt is HTML and page:
+        return _varied(page())
     if fmt is None or fmt is HTML:
         return render_error(406, "Not Acceptable", "Available: " + ", ".join(f.media_type for f in RDF_FORMATS))
-    try:
-        triples = parse(publication().read(turtle), "turtle")
-    except StoreError as exc:
-        raise PublicationError(f"{publication().output / turtle}: corrupt ({exc})") from exc
+    triples = (triples or _read)(turtle)
     response = Response(render(triples, fmt.name), mimetype=fmt.media_type)
+    response.set_etag(f"{publication().version}-{stem}-{request.query_string.decode('latin-1')}-{fmt.name}")
+    return _varied(response).make_conditional(request)
+
+
+def _varied(response):
     response.vary.add("Accept")
-    response.set_etag(f"{publication().version}-{stem}-{fmt.name}")
-    return response.make_conditional(request)
+    response.vary.add("Accept-Language")
+    return response
+
+
+def _read(name: str) -> list:
+    try:
+        return parse(publication().read(name), "turtle")
+    except StoreError as exc:
+        raise PublicationError(f"{publication().output / name}: corrupt ({exc})") from exc
 
 
 @blueprint.route("/catalog")
 @blueprint.route("/catalog.<suffix>")
 def catalog(suffix: str | None = None):
+    """The DCAT catalog: RDF for programs (paged with Hydra past PAGE datasets), a page for browsers."""
     if suffix is not None and split_suffix(request.path, RDF_FORMATS + (HTML,))[1] is None:
         return render_error(404, "Not Found", f"No catalog in a format named {suffix}.")
-    return _negotiated_file("catalog", "catalog.ttl")
+    number = request.args.get("page", "1")
+    if not number.isdigit() or int(number) < 1:
+        return render_error(400, "Bad Request", f"page={number!r} is not a page number (1, 2, ...)")
+    return _negotiated_file("catalog", "catalog.ttl", catalog_page, lambda name: paged(_read(name), int(number)))
 
 
 @blueprint.route("/.well-known/void")
 def void():
-    return _negotiated_file("void", "void.ttl")
+    """VoID: RDF for programs; a browser goes to the page of the union dataset it describes."""
+    return _negotiated_file("void", "void.ttl", lambda: redirect(document_path(path("union")), code=303))
 
 
 @blueprint.route("/def/")

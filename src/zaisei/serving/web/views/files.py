@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import mimetypes
 from pathlib import Path
 
-from flask import Blueprint, render_template, send_file
+from flask import Blueprint, Response, current_app, render_template, request, send_file
 
 from zaisei.graph.iris import path
-from zaisei.rdf.formats import file_media_type
+from zaisei.rdf.formats import compressible, file_media_type
 from zaisei.serving.published import PublicationError
 from zaisei.serving.web.context import publication
+from zaisei.serving.web.encoding import MAXIMUM, MINIMUM, compress, wants_gzip
 from zaisei.serving.web.errors import render_error
 from zaisei.serving.web.present import language
 
@@ -41,16 +43,46 @@ def downloads():
 
 @blueprint.route("/download/<path:name>")
 def download(name: str):
-    path = _inside_output(name)
-    if path is None:
+    """A published file, as a CDN would want it: the ETag is its published SHA-256 (the same
+    from any checkout or mirror), Last-Modified the datasets' own date, gzip for clients that
+    take it (compressed once per file version and kept), ranges of the plain bytes."""
+    file = _inside_output(name)
+    if file is None:
         return render_error(404, "Not Found", f"No file {name}.")
-    problem = publication().integrity.problem(path.relative_to(publication().output).as_posix())
+    relative = file.relative_to(publication().output).as_posix()
+    problem = publication().integrity.problem(relative)
     if problem:   # never send a file that is not the one whose checksum was published
         raise PublicationError(problem)
-    response = send_file(path, mimetype=_media(path), conditional=True, etag=True, max_age=300)
-    if path.name.endswith(".gz"):
-        response.headers["Content-Disposition"] = f'attachment; filename="{path.name}"'
-    return response
+    digest = publication().sums.get(relative)
+    if digest and _gzip_wanted(file):
+        response = Response(_compressed(relative, digest, file), mimetype=_media(file))
+        response.headers["Content-Encoding"] = "gzip"
+        response.vary.add("Accept-Encoding")
+        response.set_etag(f"sha256-{digest}-gzip")
+    else:
+        response = send_file(file, mimetype=_media(file), conditional=False, etag=False)
+        response.set_etag(f"sha256-{digest}") if digest else response.add_etag()
+        response.vary.add("Accept-Encoding")
+    response.headers["Last-Modified"] = current_app.config["LAST_MODIFIED"]
+    response.cache_control.public, response.cache_control.max_age = True, 300
+    if file.name.endswith(".gz"):
+        response.headers["Content-Disposition"] = f'attachment; filename="{file.name}"'
+    if response.headers.get("Content-Encoding"):
+        return response.make_conditional(request)
+    return response.make_conditional(request, accept_ranges=True, complete_length=file.stat().st_size)
+
+
+def _gzip_wanted(file: Path) -> bool:
+    """gzip for a client that takes it, a compressible type, a size worth it; never with Range."""
+    size = file.stat().st_size
+    return (wants_gzip(request.headers.get("Accept-Encoding")) and "Range" not in request.headers
+            and compressible(_media(file)) and MINIMUM <= size <= MAXIMUM)
+
+
+@functools.lru_cache(maxsize=64)
+def _compressed(relative: str, digest: str, file: Path) -> bytes:
+    """A file's gzip encoding, made once per file version (the digest is part of the key)."""
+    return compress(file.read_bytes())
 
 
 def _inside_output(name: str) -> Path | None:

@@ -211,7 +211,7 @@ def _page(query: str | None = None) -> Response:
                                           "xsd")}
     initial = query or (gallery[0].query if gallery else "SELECT * WHERE { ?s ?p ?o } LIMIT 10\n")
     html = render_template("sparql.html", lang=lang, path="/sparql", examples=gallery, prefixes=prefixes,
-                           query=initial, config=settings())
+                           query=initial, config=settings(), base=current_app.extensions["zaisei"].base)
     response = Response(html, mimetype=HTML.media_type)
     # YASGUI's table plugin and tooltips set inline styles; scripts stay 'self' only.
     response.headers["Content-Security-Policy"] = PAGE_CSP

@@ -24,6 +24,7 @@
     });
     form.hidden = true;
     holder.hidden = false;
+    localLinks(holder, form.getAttribute("data-base"));
     var buttons = document.querySelectorAll("button.example");
     Array.prototype.forEach.call(buttons, function (button) {
       button.addEventListener("click", function () {
@@ -33,6 +34,19 @@
         holder.scrollIntoView({ behavior: "smooth" });
       });
     });
+  }
+  /* Results name the data by its canonical IRIs (under the publication's base, which may be a
+   * persistent namespace such as w3id.org): their links open this server's page for them. */
+  function localLinks(holder, base) {
+    if (!base) {
+      return;
+    }
+    var rewrite = function () {
+      Array.prototype.forEach.call(holder.querySelectorAll("a[href^='" + base + "/']"), function (a) {
+        a.setAttribute("href", a.getAttribute("href").slice(base.length));
+      });
+    };
+    new MutationObserver(rewrite).observe(holder, { childList: true, subtree: true });
   }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);
