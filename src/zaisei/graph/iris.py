@@ -43,6 +43,7 @@ PATTERNS = {
     "dataset": "/id/{dataset}",
     "budget": "/id/{dataset}/budget",
     "document": "/id/{dataset}/document",
+    "document-checksum": "/id/{dataset}/document/checksum",
     "cube": "/id/{dataset}/cube/{key}",
     "scheme": "/id/{dataset}/scheme/{key}",
     "account": "/id/{dataset}/account/{key}",
@@ -61,7 +62,9 @@ PATTERNS = {
     "provenance": "/id/{dataset}/provenance",
     "rights": "/id/{dataset}/rights",
     "build": "/id/{dataset}/build",
-    "build-input": "/id/{dataset}/build/{file}",
+    # A build input is named by folder and stem: a suffix would read as a format (/doc/x.ttl).
+    "build-input": "/id/{dataset}/build/{folder}/{name}",
+    "build-input-checksum": "/id/{dataset}/build/{folder}/{name}/checksum",
     "void-linkset": "/id/{dataset}/void/linkset/{target}/{name}",
     "void-partition": "/id/{dataset}/void/{partition}/{name}",
     "quote": "/id/{dataset}/quote/{table}/{key}/{figure}",

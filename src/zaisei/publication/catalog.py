@@ -28,6 +28,7 @@ from pathlib import Path
 
 from zaisei import __version__
 from zaisei.graph.iris import ONTOLOGY, document_path, download, mint, source_text, sparql_endpoint
+from zaisei.rdf.formats import media_type
 from zaisei.rdf.namespaces import ALL, PREFIXES, select
 from zaisei.rdf.render import render, render_sorted
 from zaisei.graph.description import Entry, dataset_entries, fill, pair
@@ -359,7 +360,7 @@ class _Catalog:
             g.add(document, "skos:note", _text(source["date_note"], "en"))
         if source.get("retrieved"):
             g.add(document, "schema:dateDownloaded", _typed(source["retrieved"], "xsd:date"))
-        g.add(document, "schema:encodingFormat", _typed(source.get("format", "text/plain"), "xsd:string"))
+        g.add(document, "schema:encodingFormat", _typed(source.get("format") or media_type("text"), "xsd:string"))
         self.checksum(document, self.target / entry.key / source.get("file", "document.txt"))
         return document
 
@@ -381,7 +382,8 @@ class _Catalog:
         g.add(activity, "prov:wasAssociatedWith", self.software())
         g.add(activity, "prov:endedAtTime", _typed(entry.description["modified"] + "T00:00:00Z", "xsd:dateTime"))
         for relative, path in self.inputs:
-            used = mint(self.base, "build-input", dataset=entry.key, file=relative)
+            folder, _, name = relative.partition("/")
+            used = mint(self.base, "build-input", dataset=entry.key, folder=folder, name=Path(name).stem)
             g.types(used, "prov:Entity")
             g.add(used, "dcterms:title", _typed(relative, "xsd:string"))
             self.checksum(used, path)
