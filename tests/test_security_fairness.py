@@ -168,7 +168,7 @@ def test_an_answer_past_the_byte_cap_is_refused_by_name_and_memory_stays_bounded
         assert len(big) < 1000
         before = _front_rss(served)
         results = []
-        threads = [threading.Thread(target=lambda: results.append(_query(served.port, big, f"127.0.0.{n + 1}")))
+        threads = [threading.Thread(target=lambda n=n: results.append(_query(served.port, big, f"127.0.0.{n + 1}")))
                    for n in range(8)]
         for thread in threads:
             thread.start()

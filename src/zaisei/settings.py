@@ -31,6 +31,8 @@ SETTINGS = (
     Setting("public_url", None, "The URL people and programs reach this server by (behind a proxy: the "
             "proxy's); every absolute URL the server writes starts with it, never with a request's Host "
             "header. Default: http://HOST:PORT.", metavar="URL"),
+    Setting("catalog_page", 100, "Datasets per page of the RDF catalog at /catalog; a bigger catalog is paged "
+            "with Hydra's PartialCollectionView (?page=2, ...), as CKAN's DCAT harvester reads it."),
     Setting("query_timeout", 10.0, "Seconds a SPARQL query may run before it is stopped."),
     Setting("max_results", 10000, "Most result rows the endpoint returns; more is reported, never cut silently."),
     Setting("max_query_length", 20000, "Longest SPARQL query accepted, in characters."),

@@ -77,6 +77,8 @@ PAGES = {
     "downloads": "/download/",
     "download-file": "/download/{file}",
     "sparql-page": "/sparql",
+    "catalog-document": "/catalog",          # the DCAT catalog (RDF, or a page for browsers; ?page=N)
+    "void-document": "/.well-known/void",
     "sitemap": "/sitemap.xml",
 }
 RESERVED_KEYS = frozenset(p.split("/")[2] for p in PATTERNS.values() if p.startswith("/id/") and not p.startswith("/id/{"))

@@ -11,10 +11,9 @@ from zaisei.graph.iris import document_path, path
 from zaisei.rdf.formats import media_type
 from zaisei.rdf.namespaces import iri, prologue
 from zaisei.rdf.terms import triple
-from zaisei.serving.web.context import absolute, publication
+from zaisei.serving.web.context import absolute, publication, settings
 from zaisei.serving.web.present import language
 
-PAGE = 100   # datasets per page of the RDF catalog
 DATASETS = prologue("dcat", "dcterms", "rdfs", "skos", "prov", "foaf") + """
 SELECT ?d (SAMPLE(?t) AS ?title) (SAMPLE(?p) AS ?period) (GROUP_CONCAT(DISTINCT ?a; separator=" / ") AS ?areas)
        (SAMPLE(?s) AS ?source) WHERE {
@@ -42,9 +41,9 @@ def catalog_page():
     datasets = [{"page": document_path(pub.local(r["d"].value) or ""), "title": r["title"].value,
                  "period": _text(r["period"]), "area": _text(r["areas"]), "source": _text(r["source"])}
                 for r in rows]
-    html = render_template("catalog.html", lang=lang, path=path("catalog"), datasets=datasets,
+    html = render_template("catalog.html", lang=lang, path=path("catalog-document"), datasets=datasets,
                            title=_text(head.get("title")), description=_text(head.get("description")),
-                           publisher=_text(head.get("publisher")), void="/.well-known/void")
+                           publisher=_text(head.get("publisher")), void=path("void-document"))
     return Response(html, mimetype=media_type("html"))
 
 
@@ -58,14 +57,14 @@ def _text(term) -> str:
 
 def paged(triples: list, number: int) -> list:
     """One page of the catalog: its datasets (and everything under their IRIs), the rest of the
-    catalog, and Hydra's view of where the other pages are. A catalog of PAGE datasets or fewer
-    is one page, as written."""
-    catalog, has = publication().iri(path("catalog")), iri("dcat:dataset")
+    catalog, and Hydra's view of where the other pages are. A catalog of `catalog_page` datasets
+    or fewer is one page, as written."""
+    catalog, has, size = publication().iri(path("catalog")), iri("dcat:dataset"), settings()["catalog_page"]
     datasets = sorted(t.object.value for t in triples if t.subject.value == catalog and t.predicate.value == has)
-    pages = max(1, math.ceil(len(datasets) / PAGE))
-    if len(datasets) <= PAGE:
+    pages = max(1, math.ceil(len(datasets) / size))
+    if len(datasets) <= size:
         return triples
-    shown = set(datasets[(number - 1) * PAGE:number * PAGE])
+    shown = set(datasets[(number - 1) * size:number * size])
     hidden = tuple(d for d in datasets if d not in shown)
     kept = [t for t in triples if not _about(t, hidden, catalog, has)]
     return kept + _hydra(catalog, number, pages, len(datasets))
@@ -79,7 +78,7 @@ def _about(t, hidden: tuple, catalog: str, has: str) -> bool:
 
 
 def _hydra(catalog: str, number: int, pages: int, total: int) -> list:
-    url = lambda n: absolute(current_app, f"{path('catalog')}?page={n}")   # noqa: E731 - this server's pages
+    url = lambda n: absolute(current_app, f"{path('catalog-document')}?page={n}")   # noqa: E731 - this server's pages
     view = url(number)
     found = [triple(catalog, iri("hydra:view"), view), triple(view, iri("rdf:type"), iri("hydra:PartialCollectionView")),
              triple(view, iri("hydra:first"), url(1)), triple(view, iri("hydra:last"), url(pages))]

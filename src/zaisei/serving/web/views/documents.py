@@ -50,7 +50,7 @@ def _read(name: str) -> list:
 @blueprint.route("/catalog")
 @blueprint.route("/catalog.<suffix>")
 def catalog(suffix: str | None = None):
-    """The DCAT catalog: RDF for programs (paged with Hydra past PAGE datasets), a page for browsers."""
+    """The DCAT catalog: RDF for programs (paged with Hydra past `catalog_page` datasets), a page for browsers."""
     if suffix is not None and split_suffix(request.path, RDF_FORMATS + (HTML,))[1] is None:
         return render_error(404, "Not Found", f"No catalog in a format named {suffix}.")
     number = request.args.get("page", "1")
