@@ -55,6 +55,12 @@ _KINDS = (("市", "City"), ("町", "Town"), ("村", "Village"))
 _PREFECTURES = ("架空北県", "架空南県", "架空東県", "架空西県")
 
 GENERAL = ("general", "一般会計", "General account")
+# Each account's kind in the national code list (ontology/codes/account-kind.csv), and how it matches.
+NATIONAL = {"total": ("all", "exact"), "general": ("general", "exact"),
+            "nhi": ("national-health-insurance", "exact"), "care": ("long-term-care-insurance", "exact"),
+            "elderly": ("late-elderly-medical-care", "exact"), "sewer": ("sewerage", "exact"),
+            "water": ("water-supply", "exact"), "hospital": ("hospital", "exact"),
+            "market": ("wholesale-market", "exact"), "parking": ("special", "broad")}
 # Special accounts, the first two of which every municipality has.
 SPECIALS = (
     ("nhi", "国民健康保険事業会計", "National health insurance account", 0.15, 0.35),
@@ -286,7 +292,8 @@ def _accounts_section(text: _Text, town: Municipality, year: int, seed: int, tab
         # and earlier figures are already claimed by earlier rows.
         quote = {name: ja + " " + " ".join(f for f, _ in figures[:i + 1]) for i, (_, name) in enumerate(figures)}
         tables["accounts"].append({"key": key, "parent": "" if key == "total" else "total", "label_ja": ja,
-                                   "label_en": en, "line": line, "quote": ja})
+                                   "label_en": en, "line": line, "quote": ja, "national": NATIONAL[key][0],
+                                   "match": NATIONAL[key][1]})
         for fy, amounts, which in ((year, now, "now"), (year - 1, before, "before")):
             tables["budget"].append({
                 "key": f"{key}-{fy}", "account": key, "fiscal_year": fy, "amount_yen": amounts[key],
@@ -331,7 +338,7 @@ def _priority_row(key, parent, number, ja, en, amount, line) -> dict:
 
 
 _COLUMNS = {
-    "accounts": ("key", "parent", "label_ja", "label_en", "line", "quote"),
+    "accounts": ("key", "parent", "label_ja", "label_en", "line", "quote", "national", "match"),
     "budget": ("key", "account", "fiscal_year", "amount_yen", "amount_line", "amount_quote",
                "ratio_percent", "ratio_line", "ratio_quote"),
     "budget-changes": ("key", "account", "change_yen", "change_line", "change_quote",
@@ -386,7 +393,8 @@ def description(town: Municipality, year: int) -> str:
               f'start = "{year}-04-01"', f'end = "{year + 1}-03-31"', f"previous = {year - 1}",
               f'previous_label_ja = "{previous}"', f'previous_start = "{year - 1}-04-01"',
               f'previous_end = "{year}-03-31"', "",
-              "[budget]", 'phase = "initial"', 'phase_ja = "当初予算"', 'phase_en = "initial budget"', "",
+              "[budget]", 'edition = "initial"', 'edition_ja = "当初予算"', 'edition_en = "initial budget"',
+              'phase = "draft"', 'previous_phase = "approved"', "",
               "[source]", 'file = "document.txt"', f'title_ja = "{era}予算の概要（{town.name_ja}）"',
               f'title_en = "FY{year} budget summary ({town.name_en})"', 'format = "text/plain"', 'language = "ja"',
               'note = "Generated text (synthetic benchmark data)."']

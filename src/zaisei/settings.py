@@ -25,6 +25,8 @@ SETTINGS = (
     Setting("mappings", "mappings", "Folder of the SPARQL CONSTRUCT mappings (*.rq).", server=False),
     Setting("shapes", "shapes", "Folder of the SHACL shapes (*.ttl).", server=False),
     Setting("ontology", "ontology/zaisei.ttl", "The ontology (Turtle).", server=False),
+    Setting("codes", "ontology/codes", "Folder of the national code lists (schemes.toml and one CSV per SKOS "
+            "scheme), shared by every dataset.", server=False),
     Setting("output", "output", "Folder the build publishes to and the server reads."),
     Setting("host", "127.0.0.1", "Address the server listens on."),
     Setting("port", 8080, "Port the server listens on."),

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from zaisei.rdf.namespaces import ONTOLOGY, VOCAB  # noqa: F401 - named here too: the IRI module
+from zaisei.rdf.namespaces import CODES, ONTOLOGY, VOCAB  # noqa: F401 - named here too: the IRI module
 
 # kind -> path under {base}; {dataset} and {key} are filled from the tables.
 # Fixed-prefix kinds first: classify() tries them in this order, so a
@@ -22,10 +22,6 @@ PATTERNS = {
     "fiscal-year": "/id/fiscal-year/{year}",
     "instant": "/id/date/{date}",
     "organization": "/id/organization/{code}",
-    "structure": "/id/structure/{key}",
-    "component": "/id/structure/{key}/{component}",
-    "code": "/id/code/{key}",
-    "code-value": "/id/code/{key}/{value}",
     "catalog": "/id/catalog",
     "series": "/id/series/{code}",
     "service": "/id/service/sparql",
@@ -46,6 +42,10 @@ PATTERNS = {
     "document-checksum": "/id/{dataset}/document/checksum",
     "cube": "/id/{dataset}/cube/{key}",
     "scheme": "/id/{dataset}/scheme/{key}",
+    "structure": "/id/{dataset}/structure/{key}",
+    "component": "/id/{dataset}/structure/{key}/{component}",
+    "dimension": "/id/{dataset}/dimension/{key}",
+    "variable": "/id/{dataset}/variable/{table}/{key}",
     "account": "/id/{dataset}/account/{key}",
     "priority": "/id/{dataset}/priority/{key}",
     "account-figure": "/id/{dataset}/figure/account/{key}/{year}",
@@ -137,6 +137,11 @@ def thing_path(document_path_: str) -> str:
 def source_text(base: str, dataset: str) -> str:
     """URL of the readable view of a dataset's source document."""
     return mint(base, "source-view", dataset=dataset)
+
+
+def code(scheme: str, key: str | None = None) -> str:
+    """IRI of a national code list, or of one of its concepts: code("revenue", "local-tax")."""
+    return f"{CODES}/{scheme}" + (f"/{quote(key, safe='')}" if key is not None else "")
 
 
 def download(base: str, file: str) -> str:

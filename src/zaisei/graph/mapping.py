@@ -11,6 +11,7 @@ later mapping may look up labels an earlier one wrote. No per-table Python.
 
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,12 +72,16 @@ def quote_rows(dataset: Dataset) -> list[dict[str, str]]:
     return rows
 
 
-def table_rows(dataset: Dataset, table: str) -> list[dict[str, str]]:
-    """The rows a mapping for `table` receives."""
+def table_rows(dataset: Dataset, table: str, folder: Path | None = None) -> list[dict[str, str]]:
+    """The rows a mapping for `table` receives: a table of the dataset, or a lookup table
+    of the mappings folder shared by every dataset (units.csv: each unit as written, its IRI)."""
     if table == "dataset":
         return [{}]
     if table == "quotes":
         return quote_rows(dataset)
+    if folder is not None and (folder / f"{table}.csv").is_file():
+        with (folder / f"{table}.csv").open(encoding="utf-8", newline="") as handle:
+            return list(csv.DictReader(handle))
     return [row.cells for row in dataset.rows(table)]
 
 
@@ -104,7 +109,7 @@ def run(dataset: Dataset, folder: Path, base: str) -> list:
     """Map a dataset: returns its triples, sorted."""
     store, bound = GraphStore(), dataset_bindings(dataset, base)
     for mapping in mappings(folder):
-        rows = table_rows(dataset, mapping.table)
+        rows = table_rows(dataset, mapping.table, folder)
         if not rows:
             continue
         try:

@@ -29,7 +29,9 @@ from pathlib import Path
 
 from zaisei import __version__, sources
 from zaisei.publication import catalog, ontology_docs, void
+from zaisei.graph import codelists
 from zaisei.graph.iris import mint
+from zaisei.sources.codelists import read as read_codes
 from zaisei.rdf.render import render
 from zaisei.rdf.store import parse
 
@@ -79,6 +81,9 @@ def _write_ontology(target: Path, project: Project) -> None:
     (target / "ontology" / "zaisei.ttl").write_bytes(project.ontology.read_bytes())
     (target / "ontology" / "zaisei.jsonld").write_bytes(render(ontology, "jsonld"))
     (target / "ontology" / "index.html").write_text(ontology_docs.html(project.ontology), encoding="utf-8")
+    codes = list(codelists.triples(read_codes(project.codes)))
+    (target / "ontology" / "codes.ttl").write_bytes(render(codes, "turtle"))
+    (target / "ontology" / "codes.jsonld").write_bytes(render(codes, "jsonld"))
 
 
 def write_all(results: list[DatasetResult], target: Path, project: Project) -> None:
@@ -116,6 +121,7 @@ def shared_inputs(project: Project) -> str:
     _digest_files(digest, "mappings", _files_under(project.mappings), project.mappings)
     _digest_files(digest, "shapes", _files_under(project.shapes), project.shapes)
     _digest_files(digest, "ontology", [project.ontology], project.ontology)
+    _digest_files(digest, "codes", _files_under(project.codes), project.codes)
     return digest.hexdigest()
 
 

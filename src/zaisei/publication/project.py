@@ -37,6 +37,7 @@ class Project:
     mappings: Path = ROOT / DEFAULTS["mappings"]
     shapes: Path = ROOT / DEFAULTS["shapes"]
     ontology: Path = ROOT / DEFAULTS["ontology"]
+    codes: Path = ROOT / DEFAULTS["codes"]
     base: str | None = DEFAULTS["base"]   # None: the publication file's
     jobs: int = 0  # worker processes for the datasets; 0 = one per available core
     reuse: bool = True  # link an unchanged dataset's files from the previous output

@@ -10,6 +10,7 @@ from __future__ import annotations
 ONTOLOGY = "https://w3id.org/zaisei/def"   # the ontology's IRI, independent of any publisher's base
 VOCAB = ONTOLOGY + "/"                     # its terms
 SHAPES = "https://w3id.org/zaisei/shapes/"
+CODES = "https://w3id.org/zaisei/code"      # the national code lists, shared by every dataset and publisher
 
 PREFIXES = {
     "zs": VOCAB,
@@ -17,6 +18,11 @@ PREFIXES = {
     "obeu-dimension": "http://data.openbudgets.eu/ontology/dsd/dimension/",
     "obeu-measure": "http://data.openbudgets.eu/ontology/dsd/measure/",
     "obeu-attribute": "http://data.openbudgets.eu/ontology/dsd/attribute/",
+    "obeu": "http://data.openbudgets.eu/ontology/",
+    "obeu-budgetphase": "http://data.openbudgets.eu/resource/codelist/budget-phase/",
+    "obeu-operation": "http://data.openbudgets.eu/resource/codelist/operation-character/",
+    "sdmx-attribute": "http://purl.org/linked-data/sdmx/2009/attribute#",
+    "unit": "http://qudt.org/vocab/unit/",
     "skos": "http://www.w3.org/2004/02/skos/core#",
     "schema": "http://schema.org/",
     "prov": "http://www.w3.org/ns/prov#",

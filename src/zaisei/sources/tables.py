@@ -56,7 +56,7 @@ def _label(line="line", quote="quote"):
 
 
 TABLES = (
-    TableSpec("accounts", ("key", "parent", "label_ja", "label_en", "line", "quote"),
+    TableSpec("accounts", ("key", "parent", "label_ja", "label_en", "line", "quote", "national", "match"),
               (_label(),), {"parent": ("accounts",)}, required=True),
     TableSpec("budget", ("key", "account", "fiscal_year", "amount_yen", "amount_line", "amount_quote",
                          "ratio_percent", "ratio_line", "ratio_quote"),
