@@ -121,6 +121,21 @@ def test_data_cube_check_can_fail(triples):
     assert bool(broken.query(PREFIXES + query, use_default_graph_as_union=True))
 
 
+def test_hierarchical_code_lists_are_walked_by_ic20_and_ic21(store, triples):
+    """IC-20/21 are not vacuous: account and priority observations take their values from
+    hierarchical code lists, and cutting one link of a hierarchy breaks both checks."""
+    rows = select(store, """SELECT (COUNT(*) AS ?n) WHERE { ?obs qb:dataSet/qb:structure/qb:component/qb:componentProperty ?dim .
+        ?dim qb:codeList ?list . ?list a qb:HierarchicalCodeList . ?obs ?dim ?v }""")
+    assert int(rows[0]["n"].value) >= 40
+    cut = [t for t in triples if not (t.predicate.value.endswith("#narrower") and t.object.value.endswith("/account/general"))]
+    cut = [t for t in cut if not (t.predicate.value.endswith("#broader") and t.subject.value.endswith("/account/general"))]
+    broken = GraphStore()
+    broken.add(cut)
+    for ic in ("ic-20.rq", "ic-21.rq"):
+        query = (FIXTURES / "datacube" / ic).read_text(encoding="utf-8")
+        assert bool(broken.query(PREFIXES + query, use_default_graph_as_union=True)), ic
+
+
 def _table_figures(dataset) -> set[tuple[str, str, str, Decimal]]:
     found = set()
     for spec in TABLES:

@@ -15,7 +15,7 @@ from pathlib import Path
 from zaisei.rdf.namespaces import LABELS
 from zaisei.publication.manifest import SUMS, parse_sums
 from zaisei.serving.integrity import Integrity
-from zaisei.graph.iris import ONTOLOGY, mint
+from zaisei.graph.iris import CODES, ONTOLOGY, mint
 from zaisei.serving.snapshot import SnapshotError, open_snapshot
 from zaisei.serving.snapshot import path_for as snapshot_path
 from zaisei.rdf.store import GraphStore, StoreError
@@ -82,6 +82,7 @@ class Publication:
         own graph, so SPARQL users can also ask about them."""
         found = [(self.output / "all.nq.gz", None)]
         for path, graph in ((self.output / "ontology" / "zaisei.ttl", ONTOLOGY),
+                            (self.output / "ontology" / "codes.ttl", CODES),
                             (self.output / "catalog.ttl", mint(self.base, "catalog")),
                             (self.output / "void.ttl", mint(self.base, "catalog") + "/void")):
             # optional: a publication needs only build.json and all.nq.gz (unless the build listed it)

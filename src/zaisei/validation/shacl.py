@@ -52,7 +52,8 @@ SEVERITIES = ("Violation", "Warning", "Info")
 _TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.target)
 
 # Prefixes for readable text reports; data IRIs stay whole.
-REPORT_PREFIXES = select("zs", "zsh", "qb", "obeu-dimension", "obeu-attribute", "skos", "schema", "oa", "dcterms",
+REPORT_PREFIXES = select("zs", "zsh", "qb", "obeu-dimension", "obeu-attribute", "obeu-measure", "sdmx-attribute", "skos",
+                         "schema", "oa", "dcterms",
                          "dcat", "time", "rdf", "rdfs", "xsd", "sh")
 
 

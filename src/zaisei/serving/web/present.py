@@ -9,7 +9,7 @@ from flask import request
 
 from zaisei.rdf.namespaces import RDF_TYPE, iri
 from zaisei.sources.amounts import format_percent, format_yen
-from zaisei.graph.iris import VOCAB, document_path, is_thing_path
+from zaisei.graph.iris import CODES, VOCAB, document_path, is_thing_path
 from zaisei.rdf.terms import is_iri, is_literal
 
 ZS = VOCAB
@@ -120,6 +120,8 @@ class Presenter:
             return document_path(local)
         if iri.startswith(ZS):
             return "/def/" + iri[len(ZS):]
+        if iri.startswith(CODES + "/"):   # the national code lists: served here too
+            return iri[len(CODES):].replace("/", "/code/", 1)
         return local or iri
 
     def label(self, iri: str) -> str:

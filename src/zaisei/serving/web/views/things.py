@@ -8,7 +8,7 @@ from urllib.parse import quote
 from flask import Blueprint, Response, current_app, redirect, render_template, request
 
 from zaisei.rdf.namespaces import iri as curie, prologue
-from zaisei.graph.iris import DOCUMENTS, THINGS, classify, document_path, path, source_text, thing_path
+from zaisei.graph.iris import CODES, DOCUMENTS, THINGS, classify, document_path, path, source_text, thing_path
 from zaisei.rdf.render import render
 from zaisei.serving.web.encoding import will_gzip
 from zaisei.serving.web.errors import render_error
@@ -85,6 +85,22 @@ def document(rest: str):
     description = pub.describe(pub.iri(thing_path(path)), int(page))
     if not description.exists:
         return render_error(404, "Not Found", f"No resource {thing_path(path)} in this publication.")
+    negotiated = fmt is None
+    fmt = fmt or choose(request.headers.get("Accept"))
+    if fmt is None:
+        return not_acceptable(path)
+    response = _html(description, path) if fmt is HTML else _rdf(description, fmt)
+    return _finish(response, path, fmt, negotiated)
+
+
+@blueprint.route("/code/<path:rest>")
+def code(rest: str):
+    """A national code list or one of its concepts (https://w3id.org/zaisei/code/...), described
+    from the code lists' graph: its IRI is its own, not under this publication's base."""
+    path, fmt = split_suffix(_path("/code/", rest))
+    description = publication().describe(CODES + path[len("/code"):])
+    if not description.exists:
+        return render_error(404, "Not Found", f"No code list or concept {path} in this publication.")
     negotiated = fmt is None
     fmt = fmt or choose(request.headers.get("Accept"))
     if fmt is None:
