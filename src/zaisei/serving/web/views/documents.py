@@ -37,7 +37,8 @@ def _negotiated_file(stem: str, turtle: str):
 @blueprint.route("/catalog.<suffix>")
 def catalog(suffix: str | None = None):
     if suffix is not None and split_suffix(request.path, RDF_FORMATS + (HTML,))[1] is None:
-        return render_error(404, "Not Found", f"No catalog in a format named {suffix}.")
+        return render_error(404, "Not Found", {"ja": f"{suffix} という形式のカタログはありません。",
+                                                  "en": f"No catalog in a format named {suffix}."})
     return _negotiated_file("catalog", "catalog.ttl")
 
 
@@ -63,7 +64,8 @@ def term(term: str):
     fmt = choose(request.headers.get("Accept"))
     triples = publication().store.outgoing(VOCAB + term)
     if not triples:   # also every name that is no IRI (a CR/LF would break the Location header)
-        return render_error(404, "Not Found", f"No term zs:{term} in the vocabulary.")
+        return render_error(404, "Not Found", {"ja": f"語彙に zs:{term} という用語はありません。",
+                                                  "en": f"No term zs:{term} in the vocabulary."})
     if fmt is None or fmt is HTML:
         return redirect(f"/def/#{quote(term, safe='')}", code=303)
     response = Response(render(triples, fmt.name), mimetype=fmt.media_type)

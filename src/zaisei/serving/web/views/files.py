@@ -12,7 +12,7 @@ from zaisei.rdf.formats import file_media_type
 from zaisei.serving.published import PublicationError
 from zaisei.serving.web.context import publication
 from zaisei.serving.web.errors import render_error
-from zaisei.serving.web.present import language
+from zaisei.serving.web.present import language, pick
 
 blueprint = Blueprint("files", __name__)
 
@@ -43,7 +43,7 @@ def downloads():
 def download(name: str):
     path = _inside_output(name)
     if path is None:
-        return render_error(404, "Not Found", f"No file {name}.")
+        return render_error(404, "Not Found", {"ja": f"ファイル {name} はありません。", "en": f"No file {name}."})
     problem = publication().integrity.problem(path.relative_to(publication().output).as_posix())
     if problem:   # never send a file that is not the one whose checksum was published
         raise PublicationError(problem)
@@ -67,10 +67,15 @@ def _inside_output(name: str) -> Path | None:
 @blueprint.route("/source/<key>")
 def source(key: str):
     document = _inside_output(f"{key}/document.txt")
-    if document is None:
-        return render_error(404, "Not Found", f"No source document for {key}.")
+    lang = language()
+    if document is None or key not in publication().datasets:
+        return render_error(404, "Not Found", {"ja": f"{key} の原文はありません。", "en": f"No source document for {key}."})
     lines = publication().text(document.relative_to(publication().output).as_posix()).split("\n")
-    return render_template("source.html", lang=language(), key=key, lines=lines, path=path("source-view", dataset=key))
+    pub = publication()
+    dataset, text = pub.iri(path("dataset", dataset=key)), pub.iri(path("document", dataset=key))
+    names = pub.labels([dataset, text])
+    return render_template("source.html", lang=lang, key=key, lines=lines, path=path("source-view", dataset=key),
+                           title=pick(names.get(dataset), lang, key), document=pick(names.get(text), lang, key))
 
 
 @blueprint.route("/source/<key>/document.txt")
