@@ -26,8 +26,15 @@ def listing(key: str | None = None) -> list[dict]:
         if key and not name.startswith(key + "/"):
             continue
         rows.append({"name": name, "url": path("download-file", file=name), "size": file.stat().st_size,
-                     "sha256": sums.get(name, ""), "media": _media(file)})
+                     "sha256": sums.get(name, ""), "media": _media(file), "note": _note(file.name)})
     return rows
+
+
+def _note(name: str) -> str:
+    """A word for readers beside the files they are most likely to want."""
+    if name.endswith(".xlsx"):
+        return "Excel で開けます" if language() == "ja" else "opens in Excel"
+    return ""
 
 
 def _media(path: Path) -> str:
@@ -48,7 +55,7 @@ def download(name: str):
     if problem:   # never send a file that is not the one whose checksum was published
         raise PublicationError(problem)
     response = send_file(path, mimetype=_media(path), conditional=True, etag=True, max_age=300)
-    if path.name.endswith(".gz"):
+    if path.name.endswith((".gz", ".xlsx")):
         response.headers["Content-Disposition"] = f'attachment; filename="{path.name}"'
     return response
 
