@@ -112,15 +112,16 @@ _TABLE = {
     "oa:SpecificResource": ("文書の一部", "part of a document"),
     "oa:TextQuoteSelector": ("引用文の選択子", "text quote selector"),
 }
-# Things of other publishers the catalog cites, named for readers (their own labels are English only).
-_AUTHORITY = "http://publications.europa.eu/resource/authority/"
+# Things of other publishers the catalog cites, named for readers (their labels there are English only).
 _THINGS = {
-    _AUTHORITY + "language/JPN": ("日本語", "Japanese"), _AUTHORITY + "language/ENG": ("英語", "English"),
-    _AUTHORITY + "data-theme": ("データの分野", "data theme"),
-    _AUTHORITY + "data-theme/ECON": ("経済・財政", "economy and finance"),
-    _AUTHORITY + "data-theme/GOVE": ("行政・公共部門", "government and public sector"),
+    "eu-language:JPN": ("日本語", "Japanese"), "eu-language:ENG": ("英語", "English"),
+    "eu-authority:data-theme": ("データの分野", "data theme"),
+    "eu-theme:ECON": ("経済・財政", "economy and finance"),
+    "eu-theme:GOVE": ("行政・公共部門", "government and public sector"),
+    "eu-frequency:ANNUAL": ("毎年", "annual"), "eu-availability:STABLE": ("安定して提供", "stable"),
+    "adms-publishertype:LocalAuthority": ("地方公共団体", "local authority"),
 }
-KNOWN = {iri(curie): names for curie, names in _TABLE.items()} | _THINGS
+KNOWN = {iri(curie): names for curie, names in (_TABLE | _THINGS).items()}
 # A property read from its object back to its subject ("What links here"): the inverse's name.
 INVERSE = {
     iri("skos:broader"): ("下位", "narrower"), iri("skos:narrower"): ("上位", "broader"),
