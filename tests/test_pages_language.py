@@ -198,3 +198,28 @@ def test_a_spreadsheet_per_dataset_that_excel_reads(server, published):
     assert sheet["I2"].number_format == "#,##0"
     catalog = requests.get(server.url + "/catalog", headers={"Accept": "text/turtle"}).text
     assert "/download/minato-2021/figures.xlsx" in catalog and "file-type/XLSX" in catalog
+
+
+def test_the_readmes_sparql_example_works_on_any_port(server):
+    """The README's curl line, sent to this server (a free port, not 8080)."""
+    from support.paths import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    query = re.search(r"--data-urlencode 'query=(.*?)' \\", readme, re.S)[1]
+    assert ":8080" not in query and server.port != 8080
+    answer = requests.post(server.url + "/sparql", data={"query": query}, headers={"Accept": "text/csv"})
+    assert answer.text.splitlines() == ["total", "208391749000"]
+
+
+def test_a_busy_port_is_one_line_and_exit_2():
+    """Done with issue 13's work, checked here as issue 19 asked: no "serving at ..." and no traceback."""
+    import socket
+
+    from support.paths import run_cli
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        result = run_cli("serve", "--port", str(holder.getsockname()[1]))
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "Address already in use" in result.stderr
