@@ -57,7 +57,8 @@ def test_a_corrupted_download_is_not_sent(site):
     ("catalog.ttl", "/catalog", b"@prefix broken"), ("void.ttl", "/.well-known/void", None),
     ("ontology/zaisei.ttl", "/def/", b"not turtle at all {"),
     ("minato-2021/document.txt", "/source/minato-2021", b"\xff\xfe not UTF-8"),
-    ("ontology/index.html", "/def/", None),
+    # /def/ is rendered from the store since issue 19; the build's page is still a published file
+    ("ontology/index.html", "/download/ontology/index.html", b"<p>not the published page</p>"),
 ])
 def test_a_damaged_file_read_by_a_page_is_a_clean_503(site, name, path, damage):
     served, output = site

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from zaisei.rdf.namespaces import prologue
+from zaisei.rdf.namespaces import curie, prologue
 from zaisei.graph.iris import ONTOLOGY, VOCAB
 from zaisei.rdf.store import GraphStore
 
@@ -37,6 +37,11 @@ def terms(ontology: Path) -> list[dict]:
     """Every term of the ontology with its labels, comments, parents, domain and range."""
     store = GraphStore()
     store.load(ontology, "turtle")
+    return terms_in(store)
+
+
+def terms_in(store: GraphStore) -> list[dict]:
+    """terms() of a store holding the ontology (the server's, among other graphs)."""
     rows = store.select(QUERY, vocab=VOCAB)
     return [{name: (row[name].value if row[name] is not None else "") for name in row} |
             {"name": row["term"].value[len(VOCAB):]} for row in rows]
@@ -45,6 +50,6 @@ def terms(ontology: Path) -> list[dict]:
 def html(ontology: Path) -> str:
     """The documentation page: classes, then properties, each with an anchor."""
     env = Environment(loader=PackageLoader("zaisei.publication", "templates"), autoescape=select_autoescape())
-    env.filters["short"] = lambda iri: "zs:" + iri[len(VOCAB):] if iri.startswith(VOCAB) else iri
+    env.filters["short"] = curie
     env.filters["words"] = lambda text: text.split()
     return env.get_template("ontology.html").render(terms=terms(ontology), ontology=ONTOLOGY, vocab=VOCAB)

@@ -95,3 +95,12 @@ def prologue(*names: str) -> str:
 def select(*names: str) -> dict[str, str]:
     """A sub-table of PREFIXES (for a serialisation that declares only these)."""
     return {name: ALL[name] for name in names}
+
+
+def curie(full: str) -> str:
+    """The CURIE of an IRI in a namespace of PREFIXES (the longest that fits), else the IRI."""
+    best = max((ns for ns in PREFIXES.values() if full.startswith(ns) and len(full) > len(ns)), key=len, default=None)
+    if best is None:
+        return full
+    prefix = next(name for name, ns in PREFIXES.items() if ns == best)
+    return f"{prefix}:{full[len(best):]}"

@@ -84,6 +84,12 @@ class GraphStore:
         except (SyntaxError, ValueError, OSError) as exc:
             raise StoreError(str(exc)) from exc
 
+    def remove(self, quads: Iterable[tuple]) -> None:
+        """Remove quads given as (subject, predicate, object, graph IRI); subject, predicate and
+        object as query results hold them."""
+        for subject, predicate, object_, graph in quads:
+            self._store.remove(ox.Quad(subject, predicate, object_, ox.NamedNode(graph)))
+
     def flush(self) -> None:
         """Write everything a disk store holds to its files."""
         self._store.flush()

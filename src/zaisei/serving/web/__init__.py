@@ -21,6 +21,7 @@ from zaisei.serving.published import Publication, PublicationError
 from zaisei.settings import DEFAULTS
 from zaisei.serving.web import engine, errors, fastpath
 from zaisei.serving.web.encoding import gzip_response
+from zaisei.serving.web.present import language_negotiated, localised
 from zaisei.serving.web.views import BLUEPRINTS
 
 SECURITY_HEADERS = {
@@ -42,6 +43,7 @@ def create_app(output: str | Path | None = None, publication: Publication | None
         publication = Publication(Path(output or config["output"]), config["store"] and Path(config["store"]))
     app.extensions["zaisei"] = publication
     app.config["LAST_MODIFIED"] = last_modified(publication)
+    app.jinja_env.filters["localised"] = localised
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     engine.init_app(app)
@@ -115,8 +117,11 @@ def _relative_location(response) -> None:
 
 
 def _finish(response):
-    """Headers every answer gets: security on HTML, CORS on data, gzip when asked."""
+    """Headers every answer gets: Vary when the language was negotiated, security on HTML, CORS
+    on data, gzip when asked."""
     _relative_location(response)
+    if language_negotiated():
+        response.vary.add("Accept-Language")
     if response.mimetype == media_type("html"):
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)

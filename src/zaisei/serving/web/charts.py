@@ -1,4 +1,11 @@
-"""Charts drawn on the server as SVG: no JavaScript, no external assets."""
+"""Bar charts drawn on the server: no JavaScript, no external assets.
+
+A chart is an HTML list whose names and amounts are text, laid out by the stylesheet (a name
+column beside the bars on a wide screen, names above the bars on a phone), so every label is
+readable at any width and shown in full, with no hover needed. Only each bar is a small SVG,
+stretched to its track: its length is an SVG attribute, which the pages' Content-Security-Policy
+(no inline styles) allows where a style="width: …" would be refused.
+"""
 
 from __future__ import annotations
 
@@ -9,45 +16,56 @@ from markupsafe import Markup, escape
 
 from zaisei.graph.iris import document_path, is_thing_path
 from zaisei.rdf.namespaces import ALL
-from zaisei.sources.amounts import format_yen
+from zaisei.serving.web import writing
 from zaisei.serving.web.present import pick
 
-WIDTH, LABEL_WIDTH, BAR_HEIGHT, GAP = 720, 260, 14, 6
 SVG = ALL["svg"]
-COLOURS = {"current": "#1f6fb2", "previous": "#9bbcd9", "pillar": "#2e7d4f", "initiative": "#8fc7a3"}
+TRACK = 1000   # a bar's track in SVG units; the bar's width is its share of the chart's largest amount
 
 
-def _bar(y: float, value: Decimal, scale: Decimal, colour: str, title: str) -> str:
-    width = max(1.0, float(value / scale) * (WIDTH - LABEL_WIDTH - 150)) if scale else 1.0
-    return (f'<rect x="{LABEL_WIDTH}" y="{y}" width="{width:.1f}" height="{BAR_HEIGHT}" fill="{colour}">'
-            f"<title>{escape(title)}</title></rect>"
-            f'<text x="{LABEL_WIDTH + width + 6:.1f}" y="{y + BAR_HEIGHT - 3}" font-size="11">{escape(title)}</text>')
+def _bar(value: Decimal, scale: Decimal, kind: str) -> str:
+    width = max(2.0, float(value / scale) * TRACK) if scale > 0 and value > 0 else 2.0
+    return (f'<svg class="bar" xmlns="{SVG}" viewBox="0 0 {TRACK} 10" preserveAspectRatio="none" '
+            f'aria-hidden="true" focusable="false"><rect class="{kind}" width="{width:.1f}" height="10"/></svg>')
 
 
-def _svg(height: float, body: str, title: str) -> Markup:
-    return Markup(f'<svg xmlns="{SVG}" role="img" aria-label="{escape(title)}" '
-                  f'viewBox="0 0 {WIDTH} {height:.0f}" width="100%" font-family="sans-serif">'
-                  f"<title>{escape(title)}</title>{body}</svg>")
+def _measure(value: Decimal, scale: Decimal, kind: str, lang: str, period: str = "") -> str:
+    written, exact = writing.yen(str(int(value)), lang)
+    label = f'<span class="period">{escape(period)}</span> ' if period else ""
+    return (f'<div class="measure">{_bar(value, scale, kind)}'
+            f'<span class="amount" title="{escape(exact)}">{label}{escape(written)}</span></div>')
 
 
-def accounts(rows, names, lang: str) -> Markup:
+def _name(text: str, path: str | None, lang: str) -> str:
+    if path and is_thing_path(path):
+        return f'<a class="name" href="{escape(document_path(path))}?lang={lang}">{escape(text)}</a>'
+    return f'<span class="name">{escape(text)}</span>'
+
+
+def _figure(title: str, legend: str, items: list[str]) -> Markup:
+    return Markup(f'<figure class="chart" aria-label="{escape(title)}">{legend}'
+                  f'<ul class="bars">{"".join(items)}</ul></figure>')
+
+
+def accounts(rows, names, lang: str, local) -> Markup:
     """Each account's amount, this year and last year side by side."""
     by_account: dict[str, dict[str, Decimal]] = defaultdict(dict)
     for row in rows:
         by_account[row["account"].value][row["year"].value] = Decimal(row["amount"].value)
     years = sorted({y for amounts in by_account.values() for y in amounts}, reverse=True)
     scale = max((v for a in by_account.values() for v in a.values()), default=Decimal(0))
-    body, y = [], 10.0
+    kinds = {year: "current" if index == 0 else "previous" for index, year in enumerate(years)}
+    items = []
     for account, amounts in sorted(by_account.items(), key=lambda kv: -max(kv[1].values())):
-        body.append(f'<text x="0" y="{y + BAR_HEIGHT}" font-size="12">{escape(pick(names.get(account), lang))}</text>')
-        for index, year in enumerate(years):
-            if year in amounts:
-                colour = COLOURS["current" if index == 0 else "previous"]
-                body.append(_bar(y, amounts[year], scale, colour, f"FY{year}: {format_yen(int(amounts[year]))}"))
-            y += BAR_HEIGHT + 2
-        y += GAP * 2
+        bars = "".join(_measure(amounts[y], scale, kinds[y], lang, writing.fiscal_year(y, lang))
+                       for y in years if y in amounts)
+        items.append(f'<li class="group">{_name(pick(names.get(account), lang), local(account), lang)}'
+                     f'<div class="series">{bars}</div></li>')
+    legend = "".join(f'<span class="key"><svg xmlns="{SVG}" viewBox="0 0 10 10" aria-hidden="true" focusable="false">'
+                     f'<rect class="{kinds[y]}" width="10" height="10"/></svg>{escape(writing.fiscal_year(y, lang))}</span>'
+                     for y in years)
     title = "会計別予算額（前年度比較）" if lang == "ja" else "Budget by account, compared with the previous year"
-    return _svg(y, "".join(body), title)
+    return _figure(title, f'<p class="legend">{legend}</p>', items)
 
 
 def priorities(rows, names, lang: str, local) -> Markup:
@@ -58,26 +76,16 @@ def priorities(rows, names, lang: str, local) -> Markup:
         if row["parent"] is not None:
             children[row["parent"].value].append(row)
     scale = max((Decimal(r["amount"].value) for r in rows), default=Decimal(0))
-    body, y = [], 10.0
+    items = []
     for pillar in pillars:
-        iri = pillar["priority"].value
-        body.append(_link_label(y, pick(names.get(iri), lang), local(iri), bold=True))
-        body.append(_bar(y, Decimal(pillar["amount"].value), scale, COLOURS["pillar"], format_yen(int(Decimal(pillar["amount"].value)))))
-        y += BAR_HEIGHT + GAP
-        for child in sorted(children[iri], key=lambda r: -Decimal(r["amount"].value)):
-            name = pick(names.get(child["priority"].value), lang)
-            body.append(_link_label(y, "  " + name, local(child["priority"].value)))
-            body.append(_bar(y, Decimal(child["amount"].value), scale, COLOURS["initiative"], format_yen(int(Decimal(child["amount"].value)))))
-            y += BAR_HEIGHT + GAP
-        y += GAP
+        items.append(_priority(pillar, "pillar", scale, names, lang, local))
+        for child in sorted(children[pillar["priority"].value], key=lambda r: -Decimal(r["amount"].value)):
+            items.append(_priority(child, "initiative", scale, names, lang, local))
     title = "重点的な取組と事業の予算額" if lang == "ja" else "Priority pillars and their initiatives"
-    return _svg(y, "".join(body), title)
+    return _figure(title, "", items)
 
 
-def _link_label(y: float, text: str, path: str | None, bold: bool = False) -> str:
-    short = text if len(text) <= 22 else text[:21] + "…"
-    weight = ' font-weight="bold"' if bold else ""
-    label = f'<text x="0" y="{y + BAR_HEIGHT - 2}" font-size="11"{weight}><title>{escape(text)}</title>{escape(short)}</text>'
-    if path and is_thing_path(path):
-        return f'<a href="{escape(document_path(path))}">{label}</a>'
-    return label
+def _priority(row, kind: str, scale: Decimal, names, lang: str, local) -> str:
+    iri = row["priority"].value
+    name = _name(pick(names.get(iri), lang, iri), local(iri), lang)
+    return f'<li class="{kind}">{name}{_measure(Decimal(row["amount"].value), scale, kind, lang)}</li>'

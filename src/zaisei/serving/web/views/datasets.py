@@ -46,7 +46,7 @@ def _dataset_view(key: str, lang: str) -> dict:
     names = pub.labels({r["account"].value for r in accounts} | {r["priority"].value for r in priorities} | {budget})
     return {
         "key": key, "title": pick(names.get(budget), lang, key), "budget": document_path(path("budget", dataset=key)),
-        "accounts_chart": charts.accounts(accounts, names, lang),
+        "accounts_chart": charts.accounts(accounts, names, lang, pub.local),
         "priorities_chart": charts.priorities(priorities, names, lang, pub.local),
     }
 
@@ -55,7 +55,7 @@ def _dataset_view(key: str, lang: str) -> dict:
 def dataset(key: str):
     pub, lang = publication(), language()
     if key not in pub.datasets:
-        return render_error(404, "Not Found", f"No dataset {key}.")
+        return render_error(404, "Not Found", {"ja": f"データセット {key} はありません。", "en": f"No dataset {key}."})
     view = _dataset_view(key, lang)
     files = listing(key)
     return render_template("dataset.html", lang=lang, dataset=view, files=files, path=path("dataset-page", dataset=key),

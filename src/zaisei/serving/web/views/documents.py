@@ -1,12 +1,15 @@
-"""The publication's documents: the DCAT catalog, VoID, the ontology and its terms."""
+"""The publication's documents: the DCAT catalog, VoID, the ontology (its page, in the reader's
+language, and its RDF) and its terms."""
 
 from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Blueprint, Response, redirect, request
+from flask import Blueprint, Response, redirect, render_template, request
 
-from zaisei.graph.iris import VOCAB, document_path, path
+from zaisei.graph.iris import ONTOLOGY, VOCAB, document_path, path
+from zaisei.publication.ontology_docs import terms_in
+from zaisei.rdf.namespaces import curie, iri
 from zaisei.serving.web.catalog_pages import catalog_page, paged
 from zaisei.rdf.formats import media_type
 from zaisei.rdf.render import render
@@ -15,6 +18,7 @@ from zaisei.serving.published import PublicationError
 from zaisei.serving.web.context import publication
 from zaisei.serving.web.errors import render_error
 from zaisei.serving.web.negotiate import HTML, RDF_FORMATS, choose, split_suffix
+from zaisei.serving.web.present import SUPPORTED_LANGUAGES, Presenter, language
 
 blueprint = Blueprint("documents", __name__)
 
@@ -52,7 +56,8 @@ def _read(name: str) -> list:
 def catalog(suffix: str | None = None):
     """The DCAT catalog: RDF for programs (paged with Hydra past `catalog_page` datasets), a page for browsers."""
     if suffix is not None and split_suffix(request.path, RDF_FORMATS + (HTML,))[1] is None:
-        return render_error(404, "Not Found", f"No catalog in a format named {suffix}.")
+        return render_error(404, "Not Found", {"ja": f"{suffix} という形式のカタログはありません。",
+                                                  "en": f"No catalog in a format named {suffix}."})
     number = request.args.get("page", "1")
     if not number.isdigit() or int(number) < 1:
         return render_error(400, "Bad Request", f"page={number!r} is not a page number (1, 2, ...)")
@@ -68,12 +73,35 @@ def void():
 @blueprint.route("/def/")
 @blueprint.route("/def")
 def ontology():
+    """The vocabulary: its page in the reader's language, or the ontology as RDF."""
     fmt = choose(request.headers.get("Accept"))
     if fmt is not None and fmt is not HTML:
         return _negotiated_file("ontology", "ontology/zaisei.ttl")
-    if "ontology/index.html" in publication().sums or (publication().output / "ontology" / "index.html").exists():
-        return Response(publication().read("ontology/index.html"), mimetype=media_type("html"))
-    return redirect("/download/ontology/zaisei.ttl", code=303)
+    lang = language()
+    return render_template("vocabulary.html", lang=lang, path="/def/", ontology=ONTOLOGY, vocab=VOCAB,
+                           kinds=vocabulary(publication(), lang))
+
+
+KINDS = (("owl:Class", "クラス", "Classes"), ("owl:ObjectProperty", "オブジェクト型の性質", "Object properties"),
+         ("owl:DatatypeProperty", "データ型の性質", "Datatype properties"))
+
+
+def vocabulary(pub, lang: str) -> list[dict]:
+    """The ontology's terms by kind, named in lang; parents, domains and ranges as links."""
+    found = terms_in(pub.store)
+    names = {t["term"]: t["label_en" if lang == "en" else "label_ja"] or t["name"] for t in found}
+    presenter = Presenter(pub, pub.labels({w for t in found for k in ("supers", "domains", "ranges")
+                                           for w in t[k].split()}), lang)
+
+    def linked(words: str) -> list[dict]:
+        return [{"text": names.get(w) or presenter.label(w), "curie": curie(w),
+                 "href": "#" + w[len(VOCAB):] if w.startswith(VOCAB) else w} for w in words.split()]
+
+    return [{"title": ja if lang == "ja" else en, "terms": [
+        {"name": t["name"], "label": names[t["term"]], "comment": t["comment_en" if lang == "en" else "comment_ja"],
+         "other": t["label_ja" if lang == "en" else "label_en"], "supers": linked(t["supers"]),
+         "domains": linked(t["domains"]), "ranges": linked(t["ranges"])} for t in found if t["kind"] == iri(kind)]}
+        for kind, ja, en in KINDS]
 
 
 @blueprint.route("/def/<term>")
@@ -82,9 +110,12 @@ def term(term: str):
     fmt = choose(request.headers.get("Accept"))
     triples = publication().store.outgoing(VOCAB + term)
     if not triples:   # also every name that is no IRI (a CR/LF would break the Location header)
-        return render_error(404, "Not Found", f"No term zs:{term} in the vocabulary.")
+        return render_error(404, "Not Found", {"ja": f"語彙に zs:{term} という用語はありません。",
+                                                  "en": f"No term zs:{term} in the vocabulary."})
     if fmt is None or fmt is HTML:
-        return redirect(f"/def/#{quote(term, safe='')}", code=303)
+        asked = request.args.get("lang")
+        here = f"/def/?lang={asked}" if asked in SUPPORTED_LANGUAGES else "/def/"
+        return redirect(f"{here}#{quote(term, safe='')}", code=303)
     response = Response(render(triples, fmt.name), mimetype=fmt.media_type)
     response.vary.add("Accept")
     return response

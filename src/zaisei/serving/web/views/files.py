@@ -14,7 +14,7 @@ from zaisei.serving.published import PublicationError
 from zaisei.serving.web.context import publication
 from zaisei.serving.web.encoding import MAXIMUM, MINIMUM, compress, wants_gzip
 from zaisei.serving.web.errors import render_error
-from zaisei.serving.web.present import language
+from zaisei.serving.web.present import language, pick
 
 blueprint = Blueprint("files", __name__)
 
@@ -28,8 +28,15 @@ def listing(key: str | None = None) -> list[dict]:
         if key and not name.startswith(key + "/"):
             continue
         rows.append({"name": name, "url": path("download-file", file=name), "size": file.stat().st_size,
-                     "sha256": sums.get(name, ""), "media": _media(file)})
+                     "sha256": sums.get(name, ""), "media": _media(file), "note": _note(file.name)})
     return rows
+
+
+def _note(name: str) -> str:
+    """A word for readers beside the files they are most likely to want."""
+    if name.endswith(".xlsx"):
+        return "Excel で開けます" if language() == "ja" else "opens in Excel"
+    return ""
 
 
 def _media(path: Path) -> str:
@@ -48,7 +55,7 @@ def download(name: str):
     take it (compressed once per file version and kept), ranges of the plain bytes."""
     file = _inside_output(name)
     if file is None:
-        return render_error(404, "Not Found", f"No file {name}.")
+        return render_error(404, "Not Found", {"ja": f"ファイル {name} はありません。", "en": f"No file {name}."})
     relative = file.relative_to(publication().output).as_posix()
     problem = publication().integrity.problem(relative)
     if problem:   # never send a file that is not the one whose checksum was published
@@ -65,7 +72,7 @@ def download(name: str):
         response.vary.add("Accept-Encoding")
     response.headers["Last-Modified"] = current_app.config["LAST_MODIFIED"]
     response.cache_control.public, response.cache_control.max_age = True, 300
-    if file.name.endswith(".gz"):
+    if file.name.endswith((".gz", ".xlsx")):
         response.headers["Content-Disposition"] = f'attachment; filename="{file.name}"'
     if response.headers.get("Content-Encoding"):
         return response.make_conditional(request)
@@ -99,10 +106,15 @@ def _inside_output(name: str) -> Path | None:
 @blueprint.route("/source/<key>")
 def source(key: str):
     document = _inside_output(f"{key}/document.txt")
-    if document is None:
-        return render_error(404, "Not Found", f"No source document for {key}.")
+    lang = language()
+    if document is None or key not in publication().datasets:
+        return render_error(404, "Not Found", {"ja": f"{key} の原文はありません。", "en": f"No source document for {key}."})
     lines = publication().text(document.relative_to(publication().output).as_posix()).split("\n")
-    return render_template("source.html", lang=language(), key=key, lines=lines, path=path("source-view", dataset=key))
+    pub = publication()
+    dataset, text = pub.iri(path("dataset", dataset=key)), pub.iri(path("document", dataset=key))
+    names = pub.labels([dataset, text])
+    return render_template("source.html", lang=lang, key=key, lines=lines, path=path("source-view", dataset=key),
+                           title=pick(names.get(dataset), lang, key), document=pick(names.get(text), lang, key))
 
 
 @blueprint.route("/source/<key>/document.txt")

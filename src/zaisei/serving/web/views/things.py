@@ -64,10 +64,14 @@ def thing(rest: str):
     """303 See Other to the document describing the thing."""
     path = _path(THINGS, rest)
     if not publication().describe(publication().iri(path)).exists:
-        return render_error(404, "Not Found", f"No resource {path} in this publication.")
+        return render_error(404, "Not Found", _no_resource(path))
     response = redirect(document_path(path) + _query_string(), code=303)
     response.vary.add("Accept")
     return response
+
+
+def _no_resource(path: str) -> dict[str, str]:
+    return {"ja": f"この公開データに {path} というリソースはありません。", "en": f"No resource {path} in this publication."}
 
 
 def _query_string() -> str:
@@ -81,10 +85,11 @@ def document(rest: str):
     pub = publication()
     page = request.args.get("page", "0")
     if not page.isascii() or not page.isdigit() or len(page) > 6:
-        return render_error(400, "Bad Request", f"page must be a page number, not {page!r}")
+        return render_error(400, "Bad Request", {"ja": f"page はページ番号です（{page!r} ではなく）。",
+                                                  "en": f"page must be a page number, not {page!r}"})
     description = pub.describe(pub.iri(thing_path(path)), int(page))
     if not description.exists:
-        return render_error(404, "Not Found", f"No resource {thing_path(path)} in this publication.")
+        return render_error(404, "Not Found", _no_resource(thing_path(path)))
     negotiated = fmt is None
     fmt = fmt or choose(request.headers.get("Accept"))
     if fmt is None:
@@ -95,7 +100,7 @@ def document(rest: str):
 
 @blueprint.route("/code/<path:rest>")
 def code(rest: str):
-    """A national code list or one of its concepts (https://w3id.org/zaisei/code/...), described
+    """A national code list or one of its concepts (under iris.CODES), described
     from the code lists' graph: its IRI is its own, not under this publication's base."""
     path, fmt = split_suffix(_path("/code/", rest))
     description = publication().describe(CODES + path[len("/code"):])
@@ -153,7 +158,7 @@ def _html(description, path: str) -> Response:
         "rows": presenter.rows(description.triples),
         "incoming": presenter.rows(description.incoming, incoming=True),
         "incoming_total": description.incoming_total,
-        "quotes": _quotes(description.iri, dataset),
+        "quotes": _quotes(description.iri, dataset, presenter),
         "comparison": _comparison(description.iri, presenter),
         "headline": _headline(description, presenter),
         "figures": _figures(description.iri, presenter),
@@ -166,11 +171,13 @@ def _html(description, path: str) -> Response:
     return response
 
 
-def _quotes(iri: str, dataset: str | None) -> list[dict]:
+def _quotes(iri: str, dataset: str | None, presenter: Presenter) -> list[dict]:
+    """The document's lines this thing was read from, each with what it supports, by name."""
     rows = publication().select(QUOTES, this=iri)
     view = source_text("", dataset) if dataset else None
+    presenter.labels.update(publication().labels({r["supports"].value for r in rows if r["supports"]}))
     return [{"line": r["line"].value, "line_end": r["line_end"].value, "exact": r["exact"].value,
-             "supports": r["supports"].value.rsplit("/", 1)[-1].rsplit("#", 1)[-1] if r["supports"] else "",
+             "supports": presenter.label(r["supports"].value) if r["supports"] else "",
              "href": view} for r in rows]
 
 
@@ -179,12 +186,9 @@ def _headline(description, presenter: Presenter):
     for triple in description.triples:
         if triple.predicate.value in (ZS + "amount", ZS + "changeAmount", ZS + "value"):
             unit = presenter.publication.store.literals(description.iri, ZS + "unit")
-            value = presenter.value(triple.predicate.value, triple.object)
-            if unit and unit[0][1] != "円":
-                value.text = f"{value.text} {unit[0][1]}"
-            elif unit:
-                value = presenter.money(triple.object.value)
-            return value
+            if unit:
+                return presenter.measure(triple.object.value, unit[0][1])
+            return presenter.value(triple.predicate.value, triple.object)
     return None
 
 
@@ -197,9 +201,7 @@ def _figures(iri: str, presenter: Presenter) -> list[dict]:
         if row["amount"] is not None:
             value = presenter.money(row["amount"].value)
         elif row["value"] is not None:
-            value = presenter.value(ZS + "value", row["value"])
-            value = value if row["unit"].value != "円" else presenter.money(row["value"].value)
-            value.text += "" if row["unit"].value == "円" else f" {row['unit'].value}"
+            value = presenter.measure(row["value"].value, row["unit"].value)
         else:
             continue
         out.append({"href": presenter.href(row["figure"].value), "label": presenter.label(row["figure"].value),
