@@ -13,7 +13,8 @@ import io
 import json
 from pathlib import Path
 
-from zaisei.publication import spreadsheet
+from zaisei.graph.iris import mint
+from zaisei.publication import fiscal, spreadsheet
 from zaisei.rdf.namespaces import prologue
 from zaisei.rdf.formats import media_type
 from zaisei.rdf.namespaces import ALL, PREFIXES
@@ -135,35 +136,13 @@ def csvw_metadata(dataset, base: str) -> dict:
     }
 
 
-def datapackage(dataset, rows: list[dict[str, str]]) -> dict:
-    """A Fiscal Data Package: the figures resource plus the OpenSpending model."""
+def figures_resource() -> dict:
+    """figures.csv as a resource of the Fiscal Data Package (outside its model: mixed units)."""
     types = {"decimal": "number", "integer": "integer", "boolean": "boolean"}
     fields = [{"name": name, "type": types.get(kind or "", "string")} for name, _, kind, _ in COLUMNS]
-    description = dataset.description
-    return {
-        "profile": "tabular-data-package",
-        "name": dataset.key,
-        "title": description["title_en"],
-        "description": description["description_en"],
-        "licenses": [{"name": "CC-BY-4.0", "path": description["licence"], "title": "Creative Commons Attribution 4.0"}],
-        "keywords": description.get("keywords_en", []),
-        "countryCode": "JP",
-        "resources": [{
-            "name": "figures", "path": "figures.csv", "profile": "tabular-data-resource",
-            "format": "csv", "mediatype": media_type("csv"), "encoding": "utf-8",
-            "schema": {"fields": fields, "primaryKey": ["figure"]},
-        }],
-        "model": {
-            "measures": {"amount": {"source": "amount_yen", "currency": "JPY"}},
-            "dimensions": {
-                "fiscal_year": {"dimensionType": "datetime", "primaryKey": ["fiscal_year"],
-                                "attributes": {"fiscal_year": {"source": "fiscal_year"}}},
-                "classification": {"dimensionType": "classification", "primaryKey": ["key"],
-                                   "attributes": {"key": {"source": "key"}, "label_ja": {"source": "label_ja"},
-                                                  "label_en": {"source": "label_en"}, "type": {"source": "type"}}},
-            },
-        },
-    }
+    return {"name": "figures", "path": "figures.csv", "profile": "tabular-data-resource",
+            "title": "Every figure", "format": "csv", "mediatype": media_type("csv"), "encoding": "utf-8",
+            "schema": {"fields": fields, "primaryKey": ["figure"]}}
 
 
 def _json(document: dict) -> bytes:
@@ -181,9 +160,13 @@ def figures_xlsx(rows: list[dict[str, str]]) -> bytes:
 
 
 def write(triples, dataset, folder: Path, base: str) -> None:
-    """figures.csv, figures.xlsx, figures.csv-metadata.json and datapackage.json into folder."""
+    """figures.csv, figures.xlsx, figures.csv-metadata.json, the cubes as FDP tables
+    (cube-*.csv) and datapackage.json into folder."""
     rows = figure_rows(triples)
     (folder / "figures.csv").write_bytes(figures_csv(rows))
     (folder / "figures.xlsx").write_bytes(figures_xlsx(rows))
     (folder / "figures.csv-metadata.json").write_bytes(_json(csvw_metadata(dataset, base)))
-    (folder / "datapackage.json").write_bytes(_json(datapackage(dataset, rows)))
+    cubes = fiscal.tables(triples, mint(base, "dataset", dataset=dataset.key))
+    for table in cubes:
+        (folder / table.file).write_bytes(fiscal.table_csv(table))
+    (folder / "datapackage.json").write_bytes(_json(fiscal.datapackage(dataset, cubes, figures_resource())))
