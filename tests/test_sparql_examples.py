@@ -37,7 +37,7 @@ def answer(minato_server, name: str) -> list[dict]:
 
 
 def test_there_are_about_ten_examples_with_both_titles():
-    assert 9 <= len(EXAMPLES) <= 12
+    assert 9 <= len(EXAMPLES) <= 14
     for example in EXAMPLES.values():
         assert example.title_ja != example.name and example.title_en != example.name
         assert "title_" not in example.query
@@ -110,10 +110,16 @@ def test_largest_initiatives(minato_server):
     assert Decimal(found[0]["amount"]) == 12_133_360_000
 
 
+def test_general_account_across_budgets(minato_server):
+    found = [(r["municipality"], r["fiscal_year"], r["phase"], Decimal(r["amount"])) for r in
+             answer(minato_server, "11-general-account-across-budgets")]
+    assert found == [("港区", "FY2020", "approved", 145_440_000_000), ("港区", "FY2021", "draft", 162_410_000_000)]
+
+
 def test_every_example_is_checked():
     checked = {"01-total-budget", "02-accounts-two-years", "03-pillars-by-amount", "04-pillar-3-initiatives",
                "05-figure-source", "06-facilities-april-2022", "07-general-account-change", "08-source-defect",
-               "09-indicators-before-after", "10-largest-initiatives"}
+               "09-indicators-before-after", "10-largest-initiatives", "11-general-account-across-budgets"}
     assert set(EXAMPLES) == checked
 
 
