@@ -16,6 +16,7 @@ import csv
 import io
 from dataclasses import dataclass
 
+from zaisei.graph.iris import CODES
 from zaisei.rdf.formats import media_type
 from zaisei.rdf.namespaces import prologue
 from zaisei.rdf.store import GraphStore
@@ -55,7 +56,7 @@ WHERE {
              OPTIONAL { ?parent skos:prefLabel ?parent_ja FILTER(LANG(?parent_ja) = "ja") }
              OPTIONAL { ?parent skos:prefLabel ?parent_en FILTER(LANG(?parent_en) = "en") } }
   OPTIONAL { ?value skos:exactMatch|skos:closeMatch|skos:broadMatch|skos:narrowMatch ?national
-             FILTER(STRSTARTS(STR(?national), "https://w3id.org/zaisei/code/")) }
+             FILTER(STRSTARTS(STR(?national), "%(codes)s/")) }
   BIND(STRAFTER(STR(?fy), "/fiscal-year/") AS ?year)
 }
 """
@@ -87,7 +88,7 @@ def tables(triples, ds: str) -> list[Table]:
 
 
 def _table(store: GraphStore, cube: Cube, ds: str) -> Table:
-    query = ROWS % {"dimension": cube.dimension, "measure": cube.measure}
+    query = ROWS % {"dimension": cube.dimension, "measure": cube.measure, "codes": CODES}
     rows, years = {}, {}
     for s in store.select(query, cube=f"{ds}/cube/{cube.cube}"):
         year, value = s["year"].value, s["value"].value
