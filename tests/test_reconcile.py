@@ -101,7 +101,7 @@ def test_a_waiver_without_a_matching_expression_is_an_error(minato_copy):
     (lambda d: (d / "budget.csv").write_bytes(b"\xef\xbb\xbf" + (d / "budget.csv").read_bytes()), "byte-order mark"),
     (lambda d: (d / "accounts.csv").write_bytes((d / "accounts.csv").read_text(encoding="utf-8").encode("shift_jis")), "not UTF-8"),
     (lambda d: (d / "priorities.csv").write_text("key,parent\n", encoding="utf-8"), "missing column"),
-    (lambda d: (d / "defects.csv").write_text("key,subject,line,quote,description_ja,description_en\n", encoding="utf-8"), "empty table"),
+    (lambda d: (d / "accounts.csv").write_text("key,parent,label_ja,label_en,line,quote\n", encoding="utf-8"), "empty table"),
     (lambda d: _edit(d / "priorities.csv", "initiative-1-2", "key", "initiative-1-1"), "duplicate key"),
     (lambda d: _edit(d / "priorities.csv", "initiative-1-2", "parent", "pillar-9"), "'pillar-9' is not a key"),
 ])
@@ -118,7 +118,7 @@ def test_cli_exit_codes(minato_copy):
     result = run_cli("reconcile", str(minato_copy))
     assert result.returncode == 1
     assert "budget.csv:4:amount_yen" in result.stderr
-    (minato_copy / "budget.csv").unlink()
+    (minato_copy / "accounts.csv").unlink()  # the one table every dataset needs
     assert run_cli("reconcile", str(minato_copy)).returncode == 2
 
 
