@@ -192,6 +192,13 @@ def load_description(folder: Path) -> dict:
         raise SourceError([f"{path}: {exc}"]) from None
 
 
+def held_back(description: dict) -> str | None:
+    """Why a dataset is reconciled but not published (``publish = false``), or None to publish it."""
+    if description.get("publish", True) is False:
+        return str(description.get("publish_note") or "publish = false in dataset.toml")
+    return None
+
+
 def _folder_problems(folder: Path, description: dict) -> list[str]:
     problems = []
     if folder.name in RESERVED_KEYS or not re.fullmatch(r"[a-z0-9][a-z0-9-]*", folder.name):
