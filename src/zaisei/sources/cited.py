@@ -46,8 +46,10 @@ class CitedTable:
 def _citation_problems(where: str, source: dict) -> list[str]:
     problems = []
     for key, what in CITATION.items():
-        if not str(source.get(key, "")).strip():
-            problems.append(f"{where}: [source] {key} is missing: a citation needs {what}")
+        undated = key == "date" and str(source.get("date_note", "")).strip()  # "n.d.", said why
+        if not str(source.get(key, "")).strip() and not undated:
+            problems.append(f"{where}: [source] {key} is missing: a citation needs {what}"
+                            + (" (if the page states none, say so in date_note)" if key == "date" else ""))
     page = str(source.get("page", "")).strip()
     if page and not re.match(r"https?://\S+$", page):
         problems.append(f"{where}: [source] page {page!r} is not a web address (http:// or https://)")

@@ -115,11 +115,12 @@ def _percent(name: str, prefix: str, value: str, optional: bool = True) -> Figur
 
 def _categories(name: str, scheme: str) -> TableSpec:
     """Revenue or expenditure by category (款, 項 under it via parent): both years, change, rate."""
-    facts = ("key", "parent", "label_ja", "label_en", "amount_yen", "previous_yen", "change_yen", "rate_percent")
+    facts = ("key", "parent", "account", "label_ja", "label_en", "amount_yen", "previous_yen", "change_yen",
+             "rate_percent")
     figures = (_label(), _yen("amount", "amount"), _yen("previous", "previous", True),
                _yen("change", "change", True), _percent("rate", "rate", "rate_percent"))
-    return TableSpec(name, facts, figures, {"parent": (name,)}, national=scheme, unique=("label_ja", "parent"),
-                     cited=True, holds_figures=True)
+    return TableSpec(name, facts, figures, {"parent": (name,), "account": ("accounts",)}, national=scheme,
+                     unique=("label_ja", "parent"), cited=True, holds_figures=True)
 
 
 TABLES = (
