@@ -168,3 +168,10 @@ def test_amounts_of_every_unit_reach_the_same_yen():
     printed = sources.load(SOURCES / "chuo-2020").by_key("budget")["general-2020"]
     thousand = sources.load(SOURCES / "chuo-2021").by_key("budget")["general-2020"]
     assert Decimal(printed["amount_yen"]) == Decimal(thousand["amount_yen"]) == Decimal("118374610000")
+
+
+@pytest.mark.parametrize("key", CITED)
+def test_the_present_mappings_run_over_a_cited_dataset(key):
+    """Until the mappings read cited tables, they still run over them (the shapes then refuse the result)."""
+    triples = mapping.run(sources.load(SOURCES / key), ROOT / "mappings", "https://example.org")
+    assert any(t.subject.value == f"https://example.org/id/{key}/budget" for t in triples)

@@ -86,7 +86,7 @@ def _change_and_rate(dataset, table, row, label, amounts: tuple, columns: tuple[
     (now, now_at), (before, before_at) = amounts
     change_column, rate_column = columns
     change, rate = _yen(row[change_column]), row[rate_column].strip()
-    shown = f"; from {now_at} and {before_at}"
+    shown = f"; from {now_at} and {before_at}" if now_at != before_at else ""
     if None not in (now, before, change):
         _sum_check(dataset.report, _at(dataset, table, row, change_column), f"change of {label}", change,
                    [now, -before], dataset.half_unit(table), [now_at, before_at])

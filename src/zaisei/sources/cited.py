@@ -84,7 +84,7 @@ def _table(where: str, key: str, table: dict, page: str, problems: list[str]) ->
         problems.append(f"{where}: rows {table['rows']!r} must be the number of rows of the cited table (1 or more)")
         return None
     table_page = str(table.get("page", page)).strip()
-    if not re.match(r"https?://\S+$", table_page):
+    if "page" in table and not re.match(r"https?://\S+$", table_page):  # [source] page is checked once
         problems.append(f"{where}: page {table_page!r} is not a web address")
     return CitedTable(key, table["caption_ja"], table.get("caption_en", ""), table["unit"], table_page,
                       tuple(str(f).removesuffix(".csv") for f in table["files"]), table["rows"],

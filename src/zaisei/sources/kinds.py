@@ -74,10 +74,6 @@ class TableSpec:
     def link_columns(self) -> tuple[str, ...]:
         return ("national", "match") if self.national else ()
 
-    def computed(self, kind: str) -> tuple[str, ...]:
-        """Value columns the loader computes from the printed ones (cited folders only)."""
-        return tuple(f.value for f in self.figures if f.printed) if kind == CITED else ()
-
     def _plain_facts(self) -> list[str]:
         values = {f.value for f in self.figures}
         return [c for c in self.facts if c not in values]

@@ -200,7 +200,7 @@ def _printed_figures(dataset: Dataset, name: str) -> int:
 def _reconcile_cited(dataset: Dataset) -> Report:
     report = Report(dataset.key, kind=CITED)
     positions = defaultdict(set)
-    for name in dataset.tables:
+    for name in (n for n, rows in dataset.tables.items() if rows):  # a header-only table cites nothing
         table = dataset.cited[name]
         positions[table.id].update(int(r["row"]) for r in dataset.rows(name) if r["row"].strip().isdigit())
         report.expressions += _printed_figures(dataset, name)

@@ -105,10 +105,11 @@ def _header_problems(path: Path, spec: TableSpec, header: list[str], kind: str) 
     missing = [c for c in spec.required_columns(kind) if c not in header]
     if missing:
         return [f"{path}:1: missing column(s) {', '.join(missing)}; header is {','.join(header)}"]
-    computed = [c for c in spec.computed(kind) if c in header]
+    computed = [f for f in spec.figures if f.printed and f.value in header] if kind == CITED else []
     if computed:
-        return [f"{path}:1: column(s) {', '.join(computed)} are computed from the printed figures in a cited "
-                f"folder; type the figure as printed (e.g. {spec.figures[-1].printed}) and remove them"]
+        return [f"{path}:1: column(s) {', '.join(f.value for f in computed)} are computed from the printed "
+                f"figures in a cited folder; type each figure as printed in "
+                f"{', '.join(f.printed for f in computed)} and remove them"]
     return []
 
 
@@ -237,11 +238,17 @@ def _complete_cited(dataset: Dataset, problems: list[str]) -> None:
     dataset.cited = cited_tables(str(dataset.folder / "dataset.toml"), dataset.description, problems)
     for name, rows in dataset.tables.items():
         table = dataset.cited.get(name)
-        if table is None and rows:
+        if table is None and rows and not _declared(dataset.description, name):
             problems.append(f"{dataset.file(name)}: no cited table lists it; add \"{name}.csv\" to the files of "
                             "one [source.tables.<id>] in dataset.toml")
         for row in rows if table else ():
             complete_row(row, TABLE_BY_NAME[name], table, dataset.file(name), problems)
+
+
+def _declared(description: dict, name: str) -> bool:
+    """Whether any cited table lists the file (even one whose declaration has a problem of its own)."""
+    tables = description.get("source", {}).get("tables", {})
+    return any(f"{name}.csv" in map(str, t.get("files", [])) for t in tables.values() if isinstance(t, dict))
 
 
 def load(folder: Path | str) -> Dataset:
