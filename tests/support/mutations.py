@@ -24,12 +24,13 @@ class Case:
     expect: tuple[str, ...]
     edits: tuple[dict, ...]
     delete: tuple[str, ...]
+    rename: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def read(cls, folder: Path) -> "Case":
         spec = tomllib.loads((folder / "case.toml").read_text(encoding="utf-8"))
         return cls(folder.name, spec["base"], spec["exit"], tuple(spec["expect"]), tuple(spec.get("edit", [])),
-                   tuple(spec.get("delete", [])))
+                   tuple(spec.get("delete", [])), tuple(spec.get("rename", {}).items()))
 
     def make(self, root: Path) -> Path:
         """The damaged copy, as root/<base>/ (the folder name is the dataset key)."""
@@ -42,6 +43,8 @@ class Case:
             path.write_text(text.replace(edit["find"], edit["replace"]), encoding="utf-8")
         for name in self.delete:
             (target / name).unlink()
+        for old, new in self.rename:
+            (target / old).rename(target / new)
         return target
 
 

@@ -9,12 +9,11 @@ constant here. A rate or ratio is checked to the precision it is printed with.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
 
-from zaisei.sources.kinds import CITED
+from zaisei.sources.kinds import CITED, TABLE_BY_NAME
 
 # The category tables: revenue and expenditure by 款 (and 項 under a parent), both years in one row.
 CATEGORY_TABLES = ("revenue", "expenditure")
@@ -28,7 +27,7 @@ def _yen(text: str) -> int | None:
 def _column(dataset, table: str, column: str) -> str:
     """The column a curator typed: the printed one in a cited folder ("amount_yen" -> "amount_printed")."""
     if dataset.kind == CITED:
-        return re.sub(r"_(yen|percent)$", "", column) + "_printed"
+        return next((f.printed for f in TABLE_BY_NAME[table].figures if f.value == column), column)
     return column
 
 

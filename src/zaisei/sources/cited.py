@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from zaisei.sources.amounts import TABLE_UNITS, AmountError, parse_rate, parse_table_amount
-from zaisei.sources.kinds import CITED, TableSpec
+from zaisei.sources.kinds import CITED, TABLE_BY_NAME, TABLES, TableSpec
 
 _DATE = re.compile(r"\d{4}-\d{2}(-\d{2})?")
 # [source] keys a citation needs, with what each is for the messages.
@@ -83,6 +83,10 @@ def _table(where: str, key: str, table: dict, page: str, problems: list[str]) ->
     if not isinstance(table["rows"], int) or table["rows"] < 1:
         problems.append(f"{where}: rows {table['rows']!r} must be the number of rows of the cited table (1 or more)")
         return None
+    unknown = [f for f in map(str, table["files"]) if f.removesuffix(".csv") not in TABLE_BY_NAME]
+    if unknown:
+        problems.append(f"{where}: files {', '.join(map(repr, unknown))} are not table kinds "
+                        f"({', '.join(s.file for s in TABLES if s.cited)})")
     table_page = str(table.get("page", page)).strip()
     if "page" in table and not re.match(r"https?://\S+$", table_page):  # [source] page is checked once
         problems.append(f"{where}: page {table_page!r} is not a web address")

@@ -205,6 +205,10 @@ def _folder_problems(folder: Path, description: dict) -> list[str]:
     if folder.name in RESERVED_KEYS or not re.fullmatch(r"[a-z0-9][a-z0-9-]*", folder.name):
         problems.append(f"{folder}: a dataset folder name must be lowercase letters, digits and '-', "
                         f"and none of {', '.join(sorted(RESERVED_KEYS))}")
+    unknown = sorted(p.name for p in folder.glob("*.csv") if p.stem not in TABLE_BY_NAME)
+    if unknown:
+        problems.append(f"{folder / unknown[0]}: not a table kind zaisei knows "
+                        f"({', '.join(s.file for s in TABLES)}); rename it or move it out of the folder")
     kind = description.get("source", {}).get("kind", QUOTED)
     if kind not in SOURCE_KINDS:
         problems.append(f"{folder / 'dataset.toml'}: [source] kind {kind!r} is not one of {', '.join(SOURCE_KINDS)}")
