@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import shutil
 from pathlib import Path
 
 import pytest
@@ -126,3 +127,19 @@ def test_scan_cli_prints_lines_and_headings():
     result = run_cli("scan", "sources/minato-2021/document.txt")
     assert result.returncode == 0
     assert "document.txt:481\tyen\t56 億 2,138 万円\t5621380000" in result.stdout
+
+
+def test_a_quoted_dataset_needs_only_accounts_and_one_table_of_figures():
+    report = reconcile(sources.load(FIXTURES / "sources" / "testvillage-2030"))
+    assert report.ok, [str(f) for f in report.findings]
+    assert report.used == report.expressions == 12
+    assert sum(ok for _, ok in report.checks) == 9  # sums of three columns, three changes, three rates
+
+
+def test_a_quoted_expenditure_figure_is_checked_against_its_quote(tmp_path):
+    folder = tmp_path / "testvillage-2030"
+    shutil.copytree(FIXTURES / "sources" / "testvillage-2030", folder)
+    line = _edit(folder / "expenditure.csv", "assembly", "previous_yen", "48100000")
+    errors = _errors(folder)
+    assert any(f"expenditure.csv:{line}:previous_yen" in e and "4,800万円" in e for e in errors)
+    assert any("expenditure under total, previous_yen" in e for e in errors)
