@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import shutil
 from pathlib import Path
 
 import pytest
@@ -101,7 +102,7 @@ def test_a_waiver_without_a_matching_expression_is_an_error(minato_copy):
     (lambda d: (d / "budget.csv").write_bytes(b"\xef\xbb\xbf" + (d / "budget.csv").read_bytes()), "byte-order mark"),
     (lambda d: (d / "accounts.csv").write_bytes((d / "accounts.csv").read_text(encoding="utf-8").encode("shift_jis")), "not UTF-8"),
     (lambda d: (d / "priorities.csv").write_text("key,parent\n", encoding="utf-8"), "missing column"),
-    (lambda d: (d / "defects.csv").write_text("key,subject,line,quote,description_ja,description_en\n", encoding="utf-8"), "empty table"),
+    (lambda d: (d / "accounts.csv").write_text("key,parent,label_ja,label_en,line,quote\n", encoding="utf-8"), "empty table"),
     (lambda d: _edit(d / "priorities.csv", "initiative-1-2", "key", "initiative-1-1"), "duplicate key"),
     (lambda d: _edit(d / "priorities.csv", "initiative-1-2", "parent", "pillar-9"), "'pillar-9' is not a key"),
 ])
@@ -118,7 +119,7 @@ def test_cli_exit_codes(minato_copy):
     result = run_cli("reconcile", str(minato_copy))
     assert result.returncode == 1
     assert "budget.csv:4:amount_yen" in result.stderr
-    (minato_copy / "budget.csv").unlink()
+    (minato_copy / "accounts.csv").unlink()  # the one table every dataset needs
     assert run_cli("reconcile", str(minato_copy)).returncode == 2
 
 
@@ -126,3 +127,19 @@ def test_scan_cli_prints_lines_and_headings():
     result = run_cli("scan", "sources/minato-2021/document.txt")
     assert result.returncode == 0
     assert "document.txt:481\tyen\t56 億 2,138 万円\t5621380000" in result.stdout
+
+
+def test_a_quoted_dataset_needs_only_accounts_and_one_table_of_figures():
+    report = reconcile(sources.load(FIXTURES / "sources" / "testvillage-2030"))
+    assert report.ok, [str(f) for f in report.findings]
+    assert report.used == report.expressions == 12
+    assert sum(ok for _, ok in report.checks) == 9  # sums of three columns, three changes, three rates
+
+
+def test_a_quoted_expenditure_figure_is_checked_against_its_quote(tmp_path):
+    folder = tmp_path / "testvillage-2030"
+    shutil.copytree(FIXTURES / "sources" / "testvillage-2030", folder)
+    line = _edit(folder / "expenditure.csv", "assembly", "previous_yen", "48100000")
+    errors = _errors(folder)
+    assert any(f"expenditure.csv:{line}:previous_yen" in e and "4,800万円" in e for e in errors)
+    assert any("expenditure under total, previous_yen" in e for e in errors)

@@ -57,10 +57,15 @@ def reconcile(dataset: str, root: str, verbose: bool):
         for label, passed in report.checks:
             click.echo(f"  {'ok  ' if passed else 'FAIL'} {label}")
     passed = sum(ok for _, ok in report.checks)
-    click.echo(f"{report.dataset}: {report.expressions} figures in the document: "
-               f"{report.used} used by table rows, {report.waived} waived, "
-               f"{report.expressions - report.used - report.waived} unaccounted; "
-               f"arithmetic checks {passed}/{len(report.checks)} passed")
+    if report.kind == sources.CITED:
+        click.echo(f"{report.dataset}: {report.expressions} figures transcribed from {report.tables} cited "
+                   f"table(s), {report.waived} row(s) omitted with a reason; "
+                   f"arithmetic checks {passed}/{len(report.checks)} passed")
+    else:
+        click.echo(f"{report.dataset}: {report.expressions} figures in the document: "
+                   f"{report.used} used by table rows, {report.waived} waived, "
+                   f"{report.expressions - report.used - report.waived} unaccounted; "
+                   f"arithmetic checks {passed}/{len(report.checks)} passed")
     sys.exit(0 if report.ok else 1)
 
 
@@ -148,6 +153,8 @@ def build(datasets, root, output, base, quiet, as_json, rebuild, store):
     if as_json:
         click.echo(json.dumps(result.summary(), ensure_ascii=False, indent=1))
     elif not quiet:
+        for key, reason in result.held.items():
+            click.echo(f"  {key}: reconciled, not published ({reason})")
         triples = sum(len(d.triples) for d in result.datasets)
         click.echo(f"published {len(result.datasets)} dataset(s), {triples} triples, "
                    f"{len(result.files)} files to {output}/")

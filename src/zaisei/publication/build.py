@@ -24,7 +24,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from zaisei import __version__, sources
@@ -34,6 +34,7 @@ from zaisei.graph.iris import mint
 from zaisei.sources.codelists import read as read_codes
 from zaisei.rdf.render import render
 from zaisei.rdf.store import parse
+from zaisei.sources.reconcile import reconcile
 
 # One dataset's work is in workers.py; check_dataset, write_dataset, union_parts,
 # derived_union_parts, ROOT and DATASET_FORMATS are still importable from here.
@@ -50,6 +51,7 @@ class BuildResult:
     datasets: list[DatasetResult]
     files: dict[str, str]  # relative path -> sha256
     timings: dict[str, float]
+    held: dict[str, str] = field(default_factory=dict)  # dataset -> why it was reconciled but not published
 
     def summary(self) -> dict:
         """Counts, timings and checksums, for --json."""
@@ -62,6 +64,7 @@ class BuildResult:
                          for d in self.datasets},
             "seconds": {k: round(v, 4) for k, v in self.timings.items()},
             "files": self.files,
+            "held": self.held,
         }
 
 
@@ -70,6 +73,24 @@ def dataset_folders(project: Project, only: list[str] | None = None) -> list[Pat
     if only:
         return [sources.find(name, project.sources) for name in only]
     return sorted(p for p in project.sources.iterdir() if (p / "dataset.toml").exists())
+
+
+def _hold_back(folders: list[Path]) -> tuple[list[Path], dict[str, str]]:
+    """Datasets marked `publish = false` are reconciled (a problem stops the build) but not published."""
+    published, held = [], {}
+    for folder in folders:
+        try:
+            reason = sources.held_back(sources.load_description(folder))
+            report = reconcile(sources.load(folder)) if reason else None
+        except sources.SourceError as exc:
+            raise BuildError(exc.problems, exit_code=2) from exc
+        if report and not report.ok:
+            raise BuildError([str(f) for f in report.errors])
+        if reason:
+            held[folder.name] = reason
+        else:
+            published.append(folder)
+    return published, held
 
 
 # -- the union dumps, graph by graph -------------------------------------------------
@@ -218,6 +239,9 @@ def build(project: Project, only: list[str] | None = None, progress=None) -> Bui
     folders = dataset_folders(project, only)
     if not folders:
         raise BuildError([f"{project.sources}: no dataset folders (each needs a dataset.toml)"], exit_code=2)
+    folders, held = _hold_back(folders)
+    if not folders:
+        return BuildResult([], {}, clock.timings, held)  # nothing to publish: output/ stays as it was
     project.output.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{project.output.name}.", dir=project.output.parent))
     try:
@@ -234,7 +258,7 @@ def build(project: Project, only: list[str] | None = None, progress=None) -> Bui
             result.triples.folder = project.output  # the dumps moved with the swap
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return BuildResult(results, files, clock.timings)
+    return BuildResult(results, files, clock.timings, held)
 
 
 def _exchange(a: Path, b: Path) -> bool:

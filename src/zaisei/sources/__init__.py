@@ -6,8 +6,8 @@ scan.py finds every figure expression in a document, arithmetic.py and reconcile
 check quotes, coverage and sums. Next stage: graph (mapping to RDF).
 """
 
-from zaisei.sources.tables import (TABLE_BY_NAME, TABLES, Dataset, Figure, Row, SourceError, TableSpec, find, load,
-                                   load_description, read_table)
+from zaisei.sources.kinds import CITED, QUOTED, TABLE_BY_NAME, TABLES, Figure, TableSpec
+from zaisei.sources.tables import Dataset, Row, SourceError, find, held_back, load, load_description, read_table
 
-__all__ = ["TABLES", "TABLE_BY_NAME", "Dataset", "Figure", "Row", "SourceError", "TableSpec", "find", "load",
-           "load_description", "read_table"]
+__all__ = ["CITED", "QUOTED", "TABLES", "TABLE_BY_NAME", "Dataset", "Figure", "Row", "SourceError", "TableSpec",
+           "find", "held_back", "load", "load_description", "read_table"]

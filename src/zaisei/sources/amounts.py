@@ -94,6 +94,51 @@ def parse_percent(text: str) -> Decimal:
     return -value if match["sign"] in (_NEGATIVE, "-") else value
 
 
+# The units a cited table states for its amounts, as yen per printed unit. "as printed": every
+# cell writes its own units (1,183億7,461万円, 4,775万1千円) and is read like the city's text.
+AS_PRINTED = "as printed"
+TABLE_UNITS = {"円": 1, "千円": 1_000, "百万円": 1_000_000, AS_PRINTED: None}
+_PERCENT_SIGNS = ("パーセント", "%")
+
+
+def _signed(text: str) -> tuple[bool, str]:
+    """(negative, rest) of a squeezed cell: △, ▲ and minus signs mark a decrease."""
+    squeezed = squeeze(text)
+    if squeezed[:1] in (_NEGATIVE, "-"):
+        return True, squeezed[1:]
+    return False, squeezed.removeprefix("+")
+
+
+def parse_table_amount(text: str, unit: str) -> int:
+    """A cell of a cited table in exact yen: "△12,952,427" in a 千円 table -> -12952427000.
+
+    Full-width digits and commas, △/▲/minus signs are read; a table "as printed"
+    reads each cell as a yen expression ("131億2,705万2千円").
+    """
+    if unit not in TABLE_UNITS:
+        raise AmountError(text, f"unknown unit {unit!r}; a table's unit is one of {', '.join(TABLE_UNITS)}")
+    if TABLE_UNITS[unit] is None:
+        return parse_yen(text)
+    negative, digits = _signed(text)
+    if not re.fullmatch(r"[\d,.]+", digits):
+        raise AmountError(text, f"not a plain number of {unit} (a table in {unit} writes digits only)")
+    value = _number(digits, text) * TABLE_UNITS[unit]
+    if value != value.to_integral_value():
+        raise AmountError(text, "fraction of a yen")
+    return -int(value) if negative else int(value)
+
+
+def parse_rate(text: str) -> Decimal:
+    """A printed rate in percent, its precision kept: "△10.9" -> Decimal("-10.9"), "112.5%" -> 112.5."""
+    negative, rest = _signed(text)
+    for sign in _PERCENT_SIGNS:
+        rest = rest.removesuffix(sign)
+    if not re.fullmatch(r"[\d,.]+", rest):
+        raise AmountError(text, "not a rate (digits, optionally signed and followed by % or パーセント)")
+    value = _number(rest, text)
+    return -value if negative else value
+
+
 _ERAS = {"令和": 2018, "平成": 1988, "昭和": 1925}
 _ERA_MONTH = re.compile(r"(令和|平成|昭和)\s*(\d+|元)\s*年\s*(\d+)\s*月")
 

@@ -1,21 +1,26 @@
-"""Reconcile curated tables with the document they were read from.
+"""Reconcile curated tables with the document they were read from, or the tables they cite.
 
-Three promises are checked: every quoted row stands at its recorded line and
-says what the row says; every figure expression in the document is used by a
-row or waived with a reason; the document's own arithmetic holds within the
-rounding tolerance. The result is a Report; callers decide what to print.
+A quoted folder makes three promises: every quoted row stands at its recorded
+line and says what the row says; every figure expression in the document is
+used by a row or waived with a reason; the document's own arithmetic holds
+within the rounding tolerance. A cited folder makes the promises that can be
+kept without the document: every row of each cited table is transcribed or
+declared omitted with a reason, and the table's arithmetic holds (totals, changes,
+rates). The result is a Report; callers decide what to print.
 """
 
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from zaisei.sources.amounts import AmountError, parse_era_month, squeeze
 from zaisei.sources.arithmetic import check_arithmetic
+from zaisei.sources.cited import coverage_problems
 from zaisei.sources.scan import Document, Expression, scan
-from zaisei.sources import TABLES, Dataset, Figure, Row
+from zaisei.sources import CITED, QUOTED, TABLE_BY_NAME, TABLES, Dataset, Figure, Row
 
 
 @dataclass(frozen=True)
@@ -36,10 +41,12 @@ class Report:
 
     dataset: str
     findings: list[Finding] = field(default_factory=list)
-    expressions: int = 0
+    expressions: int = 0  # figures in the document (quoted) or transcribed from the cited tables (cited)
     used: int = 0
-    waived: int = 0
+    waived: int = 0  # expressions waived (quoted) or cited rows omitted with a reason (cited)
     checks: list[tuple[str, bool]] = field(default_factory=list)
+    kind: str = QUOTED
+    tables: int = 0  # cited tables (cited)
 
     @property
     def ok(self) -> bool:
@@ -185,6 +192,29 @@ class _Reconciler:
         return self.report
 
 
+def _printed_figures(dataset: Dataset, name: str) -> int:
+    figures = [f.printed for f in TABLE_BY_NAME[name].figures if f.printed]
+    return sum(1 for row in dataset.rows(name) for column in figures if row[column].strip())
+
+
+def _reconcile_cited(dataset: Dataset) -> Report:
+    report = Report(dataset.key, kind=CITED)
+    positions = defaultdict(set)
+    for name in (n for n, rows in dataset.tables.items() if rows):  # a header-only table cites nothing
+        table = dataset.cited[name]
+        positions[table.id].update(int(r["row"]) for r in dataset.rows(name) if r["row"].strip().isdigit())
+        report.expressions += _printed_figures(dataset, name)
+    where = str(dataset.folder / "dataset.toml")
+    for table in {t.id: t for t in dataset.cited.values()}.values():
+        report.tables += 1
+        report.waived += len(table.omitted)
+        for problem in coverage_problems(where, table, positions[table.id]):
+            report.add(where, problem.removeprefix(where + ": "))
+    report.used = report.expressions
+    check_arithmetic(dataset, report)
+    return report
+
+
 def reconcile(dataset: Dataset) -> Report:
-    """Check a loaded dataset against its document; see the module docstring."""
-    return _Reconciler(dataset).run()
+    """Check a loaded dataset against its document or its cited tables; see the module docstring."""
+    return _reconcile_cited(dataset) if dataset.kind == CITED else _Reconciler(dataset).run()

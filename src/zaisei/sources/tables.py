@@ -1,9 +1,10 @@
-"""Source folders: the city's document, its description, and the curated tables.
+"""Reading a source folder: its description, its document or citation, and the curated tables.
 
-A source folder (``sources/<key>/``) holds ``document.txt`` (the text as
-published), ``dataset.toml`` (who, when, what) and the CSV tables declared in
-TABLES below. The table layout is the contract between curators, reconcile
-and the mappings; nothing here knows any particular city or year.
+A source folder (``sources/<key>/``) holds ``dataset.toml`` (who, when, what;
+``[source] kind`` says quoted or cited), ``accounts.csv``, at least one table of
+figures, and either ``document.txt`` (the text as published: quoted) or the
+citation of the city's tables (cited.py). The table kinds are in kinds.py;
+nothing here knows any particular city or year.
 """
 
 from __future__ import annotations
@@ -16,84 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from zaisei.graph.iris import RESERVED_KEYS
-
-
-@dataclass(frozen=True)
-class Figure:
-    """A quoted position in a table row: line and quote columns, maybe a value.
-
-    ``covers`` marks verbatim text (an address, opening hours): every figure
-    expression inside its quote is published as part of that text.
-    """
-
-    name: str
-    line: str
-    quote: str
-    value: str | None = None
-    unit: str | None = None
-    unit_column: str | None = None
-    covers: bool = False
-
-
-@dataclass(frozen=True)
-class TableSpec:
-    """One curated table: its columns, quoted figures and references."""
-
-    name: str
-    columns: tuple[str, ...]
-    figures: tuple[Figure, ...] = ()
-    refs: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    keyed: bool = True
-    required: bool = False
-
-    @property
-    def file(self) -> str:
-        return f"{self.name}.csv"
-
-
-def _label(line="line", quote="quote"):
-    return Figure("label", line, quote)
-
-
-TABLES = (
-    TableSpec("accounts", ("key", "parent", "label_ja", "label_en", "line", "quote", "national", "match"),
-              (_label(),), {"parent": ("accounts",)}, required=True),
-    TableSpec("budget", ("key", "account", "fiscal_year", "amount_yen", "amount_line", "amount_quote",
-                         "ratio_percent", "ratio_line", "ratio_quote"),
-              (Figure("amount", "amount_line", "amount_quote", "amount_yen", "円"),
-               Figure("ratio", "ratio_line", "ratio_quote", "ratio_percent", "%")),
-              {"account": ("accounts",)}, required=True),
-    TableSpec("budget-changes", ("key", "account", "change_yen", "change_line", "change_quote",
-                                 "change_rate_percent", "rate_line", "rate_quote"),
-              (Figure("change", "change_line", "change_quote", "change_yen", "円"),
-               Figure("change rate", "rate_line", "rate_quote", "change_rate_percent", "%")),
-              {"account": ("accounts",)}),
-    TableSpec("priorities", ("key", "parent", "number", "label_ja", "label_en", "line", "quote",
-                             "amount_yen", "amount_line", "amount_quote"),
-              (_label(), Figure("amount", "amount_line", "amount_quote", "amount_yen", "円")),
-              {"parent": ("priorities",)}, required=True),
-    TableSpec("policy-figures", ("key", "subject", "label_ja", "label_en", "value", "unit",
-                                 "approximate", "line", "quote"),
-              (Figure("value", "line", "quote", "value", unit_column="unit"),),
-              {"subject": ("priorities", "accounts")}),
-    TableSpec("indicators", ("key", "subject", "label_ja", "label_en", "value", "unit",
-                             "approximate", "line", "quote"),
-              (Figure("value", "line", "quote", "value", unit_column="unit"),),
-              {"subject": ("priorities", "facilities")}),
-    TableSpec("facilities", ("key", "part_of", "type", "label_ja", "label_en", "line", "quote",
-                             "opening", "opening_line", "opening_quote",
-                             "address_ja", "address_line", "address_quote"),
-              (_label(), Figure("opening", "opening_line", "opening_quote", "opening", "年月", covers=True),
-               Figure("address", "address_line", "address_quote", covers=True)),
-              {"part_of": ("facilities",)}),
-    TableSpec("facility-details", ("key", "facility", "property", "text_ja", "text_en", "line", "quote"),
-              (Figure("text", "line", "quote", covers=True),), {"facility": ("facilities",)}),
-    TableSpec("defects", ("key", "subject", "line", "quote", "description_ja", "description_en"),
-              (Figure("defect", "line", "quote", covers=True),),
-              {"subject": ("priorities", "accounts", "budget", "facilities")}),
-    TableSpec("waivers", ("line", "expression", "reason"), keyed=False),
-)
-TABLE_BY_NAME = {spec.name: spec for spec in TABLES}
+from zaisei.sources.cited import CitedTable, cited_tables, complete_row, is_cited
+from zaisei.sources.codes import link_problem
+from zaisei.sources.kinds import CITED, QUOTED, SOURCE_KINDS, TABLE_BY_NAME, TABLES, TableSpec
 
 
 class SourceError(Exception):
@@ -130,10 +56,15 @@ class Dataset:
     folder: Path
     description: dict
     tables: dict[str, list[Row]]
+    cited: dict[str, CitedTable] = field(default_factory=dict)  # table name -> its cited table
 
     @property
     def key(self) -> str:
         return self.folder.name
+
+    @property
+    def kind(self) -> str:
+        return CITED if is_cited(self.description) else QUOTED
 
     @property
     def document(self) -> Path:
@@ -148,6 +79,12 @@ class Dataset:
 
     def by_key(self, table: str) -> dict[str, Row]:
         return {row.key: row for row in self.rows(table)}
+
+    def half_unit(self, table: str) -> int:
+        """Half the rounding unit of a table's figures: n parts may miss their total by n times it."""
+        if table in self.cited:
+            return self.cited[table].rounding_yen // 2
+        return int(self.description.get("rounding_yen", 0)) // 2
 
 
 def _read_text(path: Path, problems: list[str]) -> str | None:
@@ -164,8 +101,41 @@ def _read_text(path: Path, problems: list[str]) -> str | None:
         return None
 
 
-def read_table(path: Path, spec: TableSpec, problems: list[str]) -> list[Row]:
-    """Read one CSV table, checking its header, keys and cell count."""
+def _header_problems(path: Path, spec: TableSpec, header: list[str], kind: str) -> list[str]:
+    missing = [c for c in spec.required_columns(kind) if c not in header]
+    if missing:
+        return [f"{path}:1: missing column(s) {', '.join(missing)}; header is {','.join(header)}"]
+    computed = [f for f in spec.figures if f.printed and f.value in header] if kind == CITED else []
+    if computed:
+        return [f"{path}:1: column(s) {', '.join(f.value for f in computed)} are computed from the printed "
+                f"figures in a cited folder; type each figure as printed in "
+                f"{', '.join(f.printed for f in computed)} and remove them"]
+    return []
+
+
+def _duplicates(path: Path, spec: TableSpec, rows: list[Row], kind: str) -> list[str]:
+    """Keys, and rows that say the same thing twice (same account and year, same cited position)."""
+    problems = []
+    groups = [("key",)] if spec.keyed else []
+    groups += [spec.unique] if spec.unique else []
+    if kind == CITED and spec.cited:
+        groups.append(("row", "fiscal_year") if "fiscal_year" in spec.facts else ("row",))
+    for columns in groups:
+        seen = {}
+        for row in rows:
+            value = tuple(row.cells.get(c, "").strip() for c in columns)
+            if columns == ("key",) and not value[0]:
+                problems.append(f"{row.where(str(path), 'key')}: empty key")
+            elif all(value) and value in seen:
+                shown = ", ".join(f"{c} {v!r}" for c, v in zip(columns, value))
+                what = f"duplicate key {value[0]!r}" if columns == ("key",) else f"duplicate row: {shown}"
+                problems.append(f"{row.where(str(path), columns[0])}: {what}, first on line {seen[value]}")
+            seen.setdefault(value, row.line)
+    return problems
+
+
+def read_table(path: Path, spec: TableSpec, problems: list[str], kind: str = QUOTED) -> list[Row]:
+    """Read one CSV table, checking its header, keys and cell count; absent columns read as empty."""
     text = _read_text(path, problems)
     if text is None:
         return []
@@ -174,25 +144,20 @@ def read_table(path: Path, spec: TableSpec, problems: list[str]) -> list[Row]:
     if not header:
         problems.append(f"{path}:1: empty table (no header)")
         return []
-    missing = [c for c in spec.columns if c not in header]
-    if missing:
-        problems.append(f"{path}:1: missing column(s) {', '.join(missing)}; header is {','.join(header)}")
+    found = _header_problems(path, spec, header, kind)
+    if found:
+        problems += found
         return []
-    rows, seen = [], {}
+    rows = []
     for cells in reader:
-        line = reader.line_num
         if not any(cell.strip() for cell in cells):
             continue
         if len(cells) != len(header):
-            problems.append(f"{path}:{line}: {len(cells)} cells, header has {len(header)}")
+            problems.append(f"{path}:{reader.line_num}: {len(cells)} cells, header has {len(header)}")
             continue
-        row = Row(spec.name, line, dict(zip(header, cells)))
-        if spec.keyed and (row.key in seen or not row.key):
-            problems.append(f"{path}:{line}:key: {'duplicate key ' + repr(row.key) + ', first on line ' + str(seen.get(row.key)) if row.key else 'empty key'}")
-        seen.setdefault(row.key, line)
-        rows.append(row)
-    if not rows and spec.keyed:
-        problems.append(f"{path}:2: empty table (header only)")
+        filled = dict.fromkeys(spec.all_columns(), "") | dict(zip(header, cells))
+        rows.append(Row(spec.name, reader.line_num, filled))
+    problems += _duplicates(path, spec, rows, kind)
     return rows
 
 
@@ -207,6 +172,16 @@ def _check_refs(dataset: Dataset, problems: list[str]) -> None:
                                     f"is not a key of {' or '.join(targets)}")
 
 
+def _check_links(dataset: Dataset, problems: list[str]) -> None:
+    """Each category's national key and match, against the national code lists (codes.py)."""
+    for spec in TABLES:
+        for row in dataset.rows(spec.name) if spec.national else ():
+            problem = link_problem(spec.national, row["national"], row["match"])
+            if problem:
+                column = "national" if row["national"].strip() else "match"
+                problems.append(f"{row.where(dataset.file(spec.name), column)}: {problem}")
+
+
 def load_description(folder: Path) -> dict:
     """Read dataset.toml; SourceError names the file and line on bad TOML."""
     path = folder / "dataset.toml"
@@ -218,25 +193,82 @@ def load_description(folder: Path) -> dict:
         raise SourceError([f"{path}: {exc}"]) from None
 
 
+def held_back(description: dict) -> str | None:
+    """Why a dataset is reconciled but not published (``publish = false``), or None to publish it."""
+    if description.get("publish", True) is False:
+        return str(description.get("publish_note") or "publish = false in dataset.toml")
+    return None
+
+
+def _folder_problems(folder: Path, description: dict) -> list[str]:
+    problems = []
+    if folder.name in RESERVED_KEYS or not re.fullmatch(r"[a-z0-9][a-z0-9-]*", folder.name):
+        problems.append(f"{folder}: a dataset folder name must be lowercase letters, digits and '-', "
+                        f"and none of {', '.join(sorted(RESERVED_KEYS))}")
+    unknown = sorted(p.name for p in folder.glob("*.csv") if p.stem not in TABLE_BY_NAME)
+    if unknown:
+        problems.append(f"{folder / unknown[0]}: not a table kind zaisei knows "
+                        f"({', '.join(s.file for s in TABLES)}); rename it or move it out of the folder")
+    kind = description.get("source", {}).get("kind", QUOTED)
+    if kind not in SOURCE_KINDS:
+        problems.append(f"{folder / 'dataset.toml'}: [source] kind {kind!r} is not one of {', '.join(SOURCE_KINDS)}")
+    return problems
+
+
+def _read_tables(dataset: Dataset, problems: list[str]) -> None:
+    for spec in TABLES:
+        path = dataset.folder / spec.file
+        if not path.exists():
+            if spec.required:
+                problems.append(f"{path}: missing table")
+        elif dataset.kind == CITED and not spec.cited:
+            problems.append(f"{path}: a cited folder holds only the tables "
+                            f"{', '.join(s.file for s in TABLES if s.cited)}; {spec.file} needs the quoted kind")
+        else:
+            dataset.tables[spec.name] = read_table(path, spec, problems, dataset.kind)
+            if spec.required and path.exists() and not dataset.tables[spec.name]:
+                problems.append(f"{path}:2: empty table (header only)")
+
+
+def _check_content(dataset: Dataset, problems: list[str]) -> None:
+    if not any(dataset.rows(spec.name) for spec in TABLES if spec.holds_figures):
+        problems.append(f"{dataset.folder}: no table of figures; a dataset needs at least one row in one of "
+                        f"{', '.join(s.file for s in TABLES if s.holds_figures and (s.cited or dataset.kind == QUOTED))}")
+    if dataset.kind == QUOTED and not dataset.document.exists():
+        problems.append(f"{dataset.document}: missing source document (or declare [source] kind = \"cited\")")
+
+
+def _complete_cited(dataset: Dataset, problems: list[str]) -> None:
+    dataset.cited = cited_tables(str(dataset.folder / "dataset.toml"), dataset.description, problems)
+    for name, rows in dataset.tables.items():
+        table = dataset.cited.get(name)
+        if table is None and rows and not _declared(dataset.description, name):
+            problems.append(f"{dataset.file(name)}: no cited table lists it; add \"{name}.csv\" to the files of "
+                            "one [source.tables.<id>] in dataset.toml")
+        for row in rows if table else ():
+            complete_row(row, TABLE_BY_NAME[name], table, dataset.file(name), problems)
+
+
+def _declared(description: dict, name: str) -> bool:
+    """Whether any cited table lists the file (even one whose declaration has a problem of its own)."""
+    tables = description.get("source", {}).get("tables", {})
+    return any(f"{name}.csv" in map(str, t.get("files", [])) for t in tables.values() if isinstance(t, dict))
+
+
 def load(folder: Path | str) -> Dataset:
     """Load a source folder, raising SourceError listing every problem found."""
     folder = Path(folder)
     if not folder.is_dir():
         raise SourceError([f"{folder}: no such source folder"])
-    description, problems, tables = load_description(folder), [], {}
-    if folder.name in RESERVED_KEYS or not re.fullmatch(r"[a-z0-9][a-z0-9-]*", folder.name):
-        problems.append(f"{folder}: a dataset folder name must be lowercase letters, digits and '-', "
-                        f"and none of {', '.join(sorted(RESERVED_KEYS))}")
-    for spec in TABLES:
-        path = folder / spec.file
-        if path.exists():
-            tables[spec.name] = read_table(path, spec, problems)
-        elif spec.required:
-            problems.append(f"{path}: missing table")
-    dataset = Dataset(folder, description, tables)
-    if not dataset.document.exists():
-        problems.append(f"{dataset.document}: missing source document")
+    description = load_description(folder)
+    problems = _folder_problems(folder, description)
+    dataset = Dataset(folder, description, {})
+    _read_tables(dataset, problems)
+    if dataset.kind == CITED:
+        _complete_cited(dataset, problems)
+    _check_content(dataset, problems)
     _check_refs(dataset, problems)
+    _check_links(dataset, problems)
     if problems:
         raise SourceError(problems)
     return dataset
