@@ -200,6 +200,10 @@ def held_back(description: dict) -> str | None:
     return None
 
 
+# OpenBudgets.eu's budget phases (its code list http://data.openbudgets.eu/resource/codelist/budget-phase).
+BUDGET_PHASES = ("draft", "approved", "revised", "executed")
+
+
 def _folder_problems(folder: Path, description: dict) -> list[str]:
     problems = []
     if folder.name in RESERVED_KEYS or not re.fullmatch(r"[a-z0-9][a-z0-9-]*", folder.name):
@@ -212,6 +216,11 @@ def _folder_problems(folder: Path, description: dict) -> list[str]:
     kind = description.get("source", {}).get("kind", QUOTED)
     if kind not in SOURCE_KINDS:
         problems.append(f"{folder / 'dataset.toml'}: [source] kind {kind!r} is not one of {', '.join(SOURCE_KINDS)}")
+    budget = description.get("budget", {})
+    for name in ("phase", "previous_phase"):
+        if budget.get(name) not in BUDGET_PHASES:
+            problems.append(f"{folder / 'dataset.toml'}: [budget] {name} = {budget.get(name)!r} is not one of "
+                            f"OpenBudgets.eu's budget phases ({', '.join(BUDGET_PHASES)})")
     return problems
 
 
