@@ -200,7 +200,7 @@ def held_back(description: dict) -> str | None:
     return None
 
 
-# OpenBudgets.eu's budget phases (its code list http://data.openbudgets.eu/resource/codelist/budget-phase).
+# OpenBudgets.eu's budget phases (its code list obeu-budgetphase:, see rdf/namespaces.py).
 BUDGET_PHASES = ("draft", "approved", "revised", "executed")
 
 
