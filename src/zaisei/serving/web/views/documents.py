@@ -34,7 +34,9 @@ def _negotiated_file(stem: str, turtle: str, page=None, triples=None):
         return render_error(406, "Not Acceptable", "Available: " + ", ".join(f.media_type for f in RDF_FORMATS))
     triples = (triples or _read)(turtle)
     response = Response(render(triples, fmt.name), mimetype=fmt.media_type)
-    response.set_etag(f"{publication().version}-{stem}-{request.query_string.decode('latin-1')}-{fmt.name}")
+    # The query string (?page=2) is part of the tag, quoted: a raw '"' makes no valid ETag.
+    asked = quote(request.query_string.decode("latin-1"), safe="")
+    response.set_etag(f"{publication().version}-{stem}-{asked}-{fmt.name}")
     return _varied(response).make_conditional(request)
 
 
