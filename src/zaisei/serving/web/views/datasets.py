@@ -33,9 +33,8 @@ SELECT ?priority ?parent ?amount ?order WHERE {
 
 @blueprint.route("/")
 def landing():
-    pub, lang = publication(), language()
-    datasets = [_dataset_view(key, lang) for key in pub.datasets]
-    return render_template("landing.html", lang=lang, datasets=datasets, index=municipalities.index(lang), path="/")
+    lang = language()
+    return render_template("landing.html", lang=lang, index=municipalities.index(lang), path="/")
 
 
 def _dataset_view(key: str, lang: str) -> dict:
