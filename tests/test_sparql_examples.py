@@ -132,20 +132,27 @@ def test_general_account_across_budgets(minato_server):
 
 def test_general_account_fy2021_per_municipality(minato_server):
     """Figures from the cited tables: Koto's expenditure total and Shinagawa's revenue total (千円
-    tables) are each city's whole general account; the others state it as an account."""
+    tables) are each city's whole general account, and so is Nara's 予算額 (億円), the total of both
+    its revenue and its expenditure; the others state it as an account."""
     found = [(r["municipality"], Decimal(r["amount"]), r["stated_as"]) for r in
              answer(minato_server, "12-general-account-fy2021-per-municipality")]
-    assert found == [("江東区", 217_129_000_000, "expenditure total"), ("品川区", 182_480_000_000, "revenue total"),
-                     ("港区", 162_410_000_000, "account"), ("中央区", 105_422_183_000, "account"),
-                     ("四條畷市", 20_016_700_000, "account")]
+    assert [row[:2] for row in found] == [
+        ("江東区", 217_129_000_000), ("品川区", 182_480_000_000), ("港区", 162_410_000_000),
+        ("奈良市", 138_800_000_000), ("奈良市", 138_800_000_000), ("中央区", 105_422_183_000),
+        ("四條畷市", 20_016_700_000)]
+    assert {(row[0], row[2]) for row in found} == {
+        ("江東区", "expenditure total"), ("品川区", "revenue total"), ("港区", "account"),
+        ("奈良市", "revenue total"), ("奈良市", "expenditure total"), ("中央区", "account"), ("四條畷市", "account")}
 
 
 def test_one_category_across_municipalities(minato_server):
-    """民生費 as Koto's table prints it (105,398,737 thousand yen of 217,129,000): the only FY2021
-    expenditure-by-category table published so far."""
+    """民生費 across two cities' FY2021 expenditure tables, each share of its own table's total:
+    Koto's 105,398,737 thousand yen of 217,129,000 (a 千円 table) and Nara's 635億円 of 1,388億円
+    (a table in 億円)."""
     found = [(r["municipality"], r["label"], r["fiscal_year"], Decimal(r["amount"]), Decimal(r["share_percent"]))
              for r in answer(minato_server, "13-welfare-across-municipalities")]
-    assert found == [("江東区", "民生費", "FY2021", 105_398_737_000, Decimal("48.5"))]
+    assert found == [("江東区", "民生費", "FY2021", 105_398_737_000, Decimal("48.5")),
+                     ("奈良市", "民生費", "FY2021", 63_500_000_000, Decimal("45.7"))]
 
 
 def test_every_example_is_checked():
