@@ -64,3 +64,30 @@ def test_the_front_answers_as_a_worker_does(engines, query, fmt, gzip_from):
     job = Job(query, results_format=fmt, max_results=50, gzip_from=gzip_from)
     assert _outcome(front, job) == _outcome(workers, job)
     assert front.in_process == before + 1 and workers.in_process == 0
+
+
+def test_two_front_processes_share_out_the_workers():
+    """--front-processes 2: two server processes on one port, each with half the query workers
+    (so no more workers than one process would start), both answering."""
+    from support.servers import Served
+    import json
+    import urllib.request
+
+    served = Served(tiny_output({GRAPH: DATA}), "--front-processes", "2", "--sparql-workers", "2")
+    try:
+        fronts = [pid for pid in served.tree() if pid != served.pid and "zaisei" in _command(pid)]
+        sizes = set()
+        for _ in range(20):   # new connections: the kernel hands them to either process
+            with urllib.request.urlopen(served.url + "/healthz/engine", timeout=10) as answer:
+                sizes.add(json.loads(answer.read())["size"])
+        assert len(fronts) == 2 and sizes == {1}
+    finally:
+        served.stop()
+
+
+def _command(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            return cmdline.read().decode(errors="replace")
+    except OSError:
+        return ""

@@ -60,6 +60,9 @@ SETTINGS = (
             "are closed."),
     Setting("sparql_workers", 0, "Query worker processes (0: between 2 and 4, by cores); a timed-out "
             "query's worker is killed and replaced, which is what really stops the work."),
+    Setting("front_processes", 1, "Server processes answering HTTP on the one port (the kernel hands each "
+            "connection to one): each answers small queries and pages on a core of its own, with its own query "
+            "workers (`sparql_workers` and `sparql_queue` are shared out among them) and its own answer cache."),
     Setting("query_memory_mb", 1024, "Memory one query worker may use beyond the shared store, in MiB."),
     Setting("store", None, "Folder for persisted stores of the output (one per output version, made on "
             "first use): start-up opens one in milliseconds instead of loading the dumps into memory, "

@@ -46,7 +46,7 @@ class Key:
 
     def etag(self) -> str:
         """The entity tag of the answer to this request (quoted, strong)."""
-        digest = hashlib.sha256(repr(self).encode("utf-8", "surrogatepass")).hexdigest()[:24]
+        digest = hashlib.blake2b(repr(self).encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
         return f'"{self.version}-{digest}"'
 
 
