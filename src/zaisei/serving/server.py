@@ -83,6 +83,8 @@ def serve(settings: dict, started=lambda url: None) -> None:
     once listening. ServeError or PublicationError before anything is served."""
     listener = listen(settings["host"], settings["port"], settings["send_timeout"])
     publication = Publication(Path(settings["output"]), settings["store"] and Path(settings["store"]))
+    if settings["sparql_endpoint"]:
+        _same_version(settings["sparql_endpoint"], publication)
     started(settings["public_url"] or f"http://{settings['host']}:{settings['port']}")
     if publication.snapshot is None:   # a RocksDB handle must not cross fork(): workers reopen those
         _PRELOADED[str(publication.output)] = publication
@@ -100,6 +102,17 @@ def serve(settings: dict, started=lambda url: None) -> None:
                      respawn_failed_workers=True, workers_kill_timeout=10)
     server.listener = listener
     server.serve()
+
+
+def _same_version(endpoint: str, publication: Publication) -> None:
+    """Refuse to start in remote mode unless the engine holds this output's version (PublicationError),
+    or when it does not answer (ServeError): before any process is started."""
+    from zaisei.serving.engine import EngineFailure, RemoteEngine
+
+    try:
+        RemoteEngine(endpoint, publication.graphs).check_version(publication)
+    except EngineFailure as exc:
+        raise ServeError(str(exc)) from None
 
 
 def shared_out(settings: dict) -> dict:
