@@ -33,13 +33,27 @@ def version_graph(publication: Publication) -> str:
     return publication.iri(path("service")) + "#publication"
 
 
-def _accept(query: str) -> str:
-    """One format per kind of answer: some engines (Virtuoso) fail a CONSTRUCT asked for JSON first."""
+def _form(query: str) -> str | None:
     try:
-        triples = query_form(query) in ("CONSTRUCT", "DESCRIBE")
+        return query_form(query)
     except QueryError:
-        triples = False
-    return media_type("ntriples") if triples else media_type("json")
+        return None
+
+
+def _accept(form: str | None) -> str:
+    """One format per kind of answer: some engines (Virtuoso) fail a CONSTRUCT asked for JSON first."""
+    return media_type("ntriples") if form in ("CONSTRUCT", "DESCRIBE") else media_type("json")
+
+
+def _ask_as_boolean(data: bytes) -> bytes:
+    """Virtuoso 7 answers an ASK sent with a protocol dataset as one row of one variable
+    (__ASK_RETVAL, 1 or 0): the boolean answer it stands for, as SPARQL JSON."""
+    try:
+        rows = json.loads(data)["results"]["bindings"]
+        value = next(iter(rows[0].values()))["value"] if rows and rows[0] else "0"
+    except (ValueError, KeyError, TypeError, StopIteration) as exc:
+        raise StoreError(f"no boolean in an answer to ASK: {exc}") from None
+    return b'{"head":{},"boolean":' + (b"true" if value in ("1", "true") else b"false") + b"}"
 
 
 def _relative_iris(query: str) -> bool:
@@ -94,7 +108,7 @@ class RemoteEngine:
         query = f"BASE <{job.base}>\n{job.query}" if job.base and _relative_iris(job.query) else job.query
         body = urllib.parse.urlencode([("query", query)] + self._dataset(job)).encode()
         request = urllib.request.Request(self.url, data=body, method="POST", headers={
-            "Content-Type": "application/x-www-form-urlencoded", "Accept": _accept(job.query)})
+            "Content-Type": "application/x-www-form-urlencoded", "Accept": _accept(_form(job.query))})
         try:
             with _OPENER.open(request, timeout=max(0.001, deadline - time.monotonic())) as response:
                 data, media = _read_capped(response, deadline, job.max_bytes), response.headers.get_content_type()
@@ -118,6 +132,8 @@ class RemoteEngine:
                     raise too_many(job.max_results)
                 fmt = acceptable(job.rdf_format, "triples")
                 return Answer("triples", fmt, render(triples, fmt), len(triples))
+            if media == media_type("json") and _form(job.query) == "ASK" and b'"boolean"' not in data:
+                data = _ask_as_boolean(data)
             kind, rows = count_results(data, "json")
             if rows > job.max_results:
                 raise too_many(job.max_results)
