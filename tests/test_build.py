@@ -178,14 +178,6 @@ def test_csv_loads_through_its_csvw_metadata_to_the_same_figures(published, monk
     assert from_csv == from_rdf and len(from_rdf) == 40
 
 
-def test_fiscal_data_package_is_valid(published):
-    frictionless = pytest.importorskip("frictionless")
-    report = frictionless.validate(str(published / "minato-2021" / "datapackage.json"))
-    assert report.valid, report.flatten(["type", "note"])[:5]
-    package = json.loads((published / "minato-2021" / "datapackage.json").read_text(encoding="utf-8"))
-    assert package["model"]["measures"]["amount"]["currency"] == "JPY"
-
-
 def test_query_cli_answers_against_the_built_graph(published):
     query = """PREFIX zs: <https://w3id.org/zaisei/def/>
       PREFIX skos: <http://www.w3.org/2004/02/skos/core#>

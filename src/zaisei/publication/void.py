@@ -9,6 +9,8 @@ merges them for the union; the catalog then only reads the numbers (Counts).
 from __future__ import annotations
 
 import functools
+import hashlib
+import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +41,10 @@ def _name(iri: str) -> str:
     for prefix, namespace in _LONGEST_FIRST:
         if iri.startswith(namespace) and len(iri) > len(namespace):
             return quote(f"{prefix}-{iri[len(namespace):]}", safe="")
-    return quote(iri, safe="")
+    # No prefix (a dataset's own dimension, say): a slug without '/', which a path cannot
+    # carry encoded, and a digest so that two datasets' dimension/account stay apart.
+    slug = "-".join(part for part in re.split(r"[^0-9A-Za-z]+", iri.split("://", 1)[-1])[-2:] if part)
+    return f"{slug}-{hashlib.sha256(iri.encode()).hexdigest()[:8]}"
 
 
 def _vocabulary(iri: str) -> str:
@@ -47,6 +52,13 @@ def _vocabulary(iri: str) -> str:
     cut = max(iri.rfind("#"), iri.rfind("/")) + 1
     namespace = iri[:cut]
     return ONTOLOGY if namespace == VOCAB else namespace
+
+
+def _vocabularies(counts, base: str) -> list[str]:
+    """The namespaces of the terms used, not counting a dataset's own terms (its dimensions
+    are minted under /id/: they belong to the data, not to a vocabulary)."""
+    terms = set(counts.properties) | set(counts.classes)
+    return sorted({_vocabulary(t) for t in terms if not t.startswith(_space(base))})
 
 
 class Statistics:
@@ -162,7 +174,7 @@ def _describe(g: TripleSet, d: str, counts: Counts, base: str, targets: dict) ->
     g.add(d, "void:distinctObjects", _typed(counts.objects, "xsd:integer"))
     g.add(d, "void:uriSpace", _typed(_space(base), "xsd:string"))
     g.add(d, "void:sparqlEndpoint", sparql_endpoint(base))
-    for vocabulary in sorted({_vocabulary(p) for p in counts.properties} | {_vocabulary(c) for c in counts.classes}):
+    for vocabulary in _vocabularies(counts, base):
         g.add(d, "void:vocabulary", vocabulary)
     _partitions(g, d, counts)
     _linksets(g, d, counts, base, targets)

@@ -52,19 +52,25 @@ def accounts(rows, names, lang: str, local) -> Markup:
     by_account: dict[str, dict[str, Decimal]] = defaultdict(dict)
     for row in rows:
         by_account[row["account"].value][row["year"].value] = Decimal(row["amount"].value)
-    years = sorted({y for amounts in by_account.values() for y in amounts}, reverse=True)
-    scale = max((v for a in by_account.values() for v in a.values()), default=Decimal(0))
+    title = "会計別予算額（前年度比較）" if lang == "ja" else "Budget by account, compared with the previous year"
+    return compared(by_account, names, lang, local, title)
+
+
+def compared(groups: dict[str, dict[str, Decimal]], names, lang: str, local, title: str) -> Markup:
+    """Groups (accounts, municipalities) by their largest amount, each with one bar per fiscal
+    year, the latest first; one scale for the whole chart so that bars compare across groups."""
+    years = sorted({y for amounts in groups.values() for y in amounts}, reverse=True)
+    scale = max((v for a in groups.values() for v in a.values()), default=Decimal(0))
     kinds = {year: "current" if index == 0 else "previous" for index, year in enumerate(years)}
     items = []
-    for account, amounts in sorted(by_account.items(), key=lambda kv: -max(kv[1].values())):
+    for group, amounts in sorted(groups.items(), key=lambda kv: (-max(kv[1].values()), kv[0])):
         bars = "".join(_measure(amounts[y], scale, kinds[y], lang, writing.fiscal_year(y, lang))
                        for y in years if y in amounts)
-        items.append(f'<li class="group">{_name(pick(names.get(account), lang), local(account), lang)}'
+        items.append(f'<li class="group">{_name(pick(names.get(group), lang), local(group), lang)}'
                      f'<div class="series">{bars}</div></li>')
     legend = "".join(f'<span class="key"><svg xmlns="{SVG}" viewBox="0 0 10 10" aria-hidden="true" focusable="false">'
                      f'<rect class="{kinds[y]}" width="10" height="10"/></svg>{escape(writing.fiscal_year(y, lang))}</span>'
                      for y in years)
-    title = "会計別予算額（前年度比較）" if lang == "ja" else "Budget by account, compared with the previous year"
     return _figure(title, f'<p class="legend">{legend}</p>', items)
 
 

@@ -7,7 +7,7 @@ from flask import Blueprint, render_template
 
 from zaisei.rdf.namespaces import ALL, prologue
 from zaisei.graph.iris import document_path, path
-from zaisei.serving.web import charts
+from zaisei.serving.web import charts, municipalities
 from zaisei.serving.web.context import publication
 from zaisei.serving.web.errors import render_error
 from zaisei.serving.web.views.files import listing
@@ -35,7 +35,7 @@ SELECT ?priority ?parent ?amount ?order WHERE {
 def landing():
     pub, lang = publication(), language()
     datasets = [_dataset_view(key, lang) for key in pub.datasets]
-    return render_template("landing.html", lang=lang, datasets=datasets, path="/")
+    return render_template("landing.html", lang=lang, datasets=datasets, index=municipalities.index(lang), path="/")
 
 
 def _dataset_view(key: str, lang: str) -> dict:
@@ -46,8 +46,8 @@ def _dataset_view(key: str, lang: str) -> dict:
     names = pub.labels({r["account"].value for r in accounts} | {r["priority"].value for r in priorities} | {budget})
     return {
         "key": key, "title": pick(names.get(budget), lang, key), "budget": document_path(path("budget", dataset=key)),
-        "accounts_chart": charts.accounts(accounts, names, lang, pub.local),
-        "priorities_chart": charts.priorities(priorities, names, lang, pub.local),
+        "accounts_chart": charts.accounts(accounts, names, lang, pub.local) if accounts else None,
+        "priorities_chart": charts.priorities(priorities, names, lang, pub.local) if priorities else None,
     }
 
 

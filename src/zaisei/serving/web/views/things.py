@@ -10,6 +10,7 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from zaisei.rdf.namespaces import iri as curie, prologue
 from zaisei.graph.iris import CODES, DOCUMENTS, THINGS, classify, document_path, path, source_text, thing_path
 from zaisei.rdf.render import render
+from zaisei.serving.web import municipalities
 from zaisei.serving.web.encoding import will_gzip
 from zaisei.serving.web.errors import render_error
 from zaisei.serving.web.negotiate import DOCUMENT_FORMATS, HTML, choose, split_suffix
@@ -164,6 +165,7 @@ def _html(description, path: str) -> Response:
         "figures": _figures(description.iri, presenter),
         "children": _children(description.iri, presenter),
         "breadcrumbs": _breadcrumbs(description.iri, presenter, dataset),
+        "municipality": municipalities.municipality(description.iri, lang),
         "formats": [(f.name, path + f.suffix) for f in DOCUMENT_FORMATS if f is not HTML],
     }
     response = Response(render_template("resource.html", **context), mimetype=HTML.media_type)
