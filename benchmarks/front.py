@@ -125,6 +125,32 @@ def memory(servers: list[Server], triples: int) -> dict:
             for s in servers}
 
 
+def remote_fronts(output: Path, work: Path, subjects: list[str], seconds: int) -> dict:
+    """wrk over rotating look-ups through 1 and 2 front processes in remote mode, over one engine
+    (Oxigraph's server, read-write so that `zaisei publish` can load it)."""
+    location = work / "remote-engine"
+    engine = Server("engine", [shutil.which("oxigraph"), "serve", "--location", str(location), "--bind",
+                               f"127.0.0.1:{free_port()}"], "", log=work / "engine.log")
+    engine.url = "http://" + engine.command[-1] + "/query"
+    engine.start(120)
+    found = {}
+    try:
+        subprocess.run([sys.executable, "-m", "zaisei.cli", "publish", "--graph-store",
+                        engine.url.replace("/query", "/store"), "--output", str(output)], check=True,
+                       capture_output=True)
+        for fronts in (1, 2):
+            name = f"{fronts} front process" + ("es" if fronts > 1 else "")
+            front = zaisei(output, work, name, "--answer-cache-mb", "0", "--sparql-endpoint", engine.url,
+                           "--front-processes", str(fronts)).start(300)
+            try:
+                found[name] = throughput([front], subjects, work, seconds)[name]
+            finally:
+                front.stop()
+    finally:
+        engine.stop()
+    return found
+
+
 def answer_cache(output: Path, work: Path, subjects: list[str], seconds: int) -> dict:
     """`zaisei serve` with its answer cache: a hit, a 304, and wrk over 50 repeated queries."""
     server = zaisei(output, work, "zaisei cached").start(600)
@@ -204,6 +230,8 @@ def run(output: Path, seconds: int = 8, log=lambda message: None) -> dict:
             server.stop()
     figures["answer_cache"] = answer_cache(output, work, subjects, seconds)
     log(f"{output}: answer cache done")
+    figures["remote_fronts"] = remote_fronts(output, work, subjects, seconds)
+    log(f"{output}: store and remote fronts done")
     figures["fairness"] = fairness(output)
     shutil.rmtree(work, ignore_errors=True)
     return figures

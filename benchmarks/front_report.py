@@ -14,6 +14,14 @@ def _ratio(ours, theirs) -> str:
     return f"{ours / theirs:.2f}×" if ours and theirs else "–"
 
 
+def _rps(figures: dict, connections: int) -> float:
+    return (figures.get(connections) or figures.get(str(connections)) or {}).get("rps") or 0
+
+
+def _errors(figures: dict, connections: int) -> int:
+    return (figures.get(connections) or figures.get(str(connections)) or {}).get("non_2xx", 0)
+
+
 def table(figures: dict) -> str:
     """One publication's rows."""
     rows = [f"**{figures['output']}** ({figures['triples']:,} triples)", "",
@@ -47,11 +55,19 @@ def table(figures: dict) -> str:
                     f"({row['lookup_p99_ms']}) | | | | p99 < 50 ms | {_met(row['lookup_p99_ms'] < 50)} |")
         rows.append(f"| same, second client's aggregate (in a worker), p50 (p99) ms | {row['aggregate_p50_ms']} "
                     f"({row['aggregate_p99_ms']}) | | | | | |")
+    for name, value in figures.get("memory_store_gb_per_million", {}).items():
+        verdict = _met(value <= 0.6) if figures["triples"] >= 1e6 else "n/a below 1M triples"
+        rows.append(f"| memory, `{name}`, GB per million triples | {value} | | | | ≤ 0.6 | {verdict} |")
     cache = figures["answer_cache"]
     rps = {int(c): v for c, v in cache["rps_50_queries"].items()}
     rows += ["", f"Answer cache (on its own; no target): a repeated query p50 {cache['hit_p50_ms']} ms, a 304 "
              f"revalidation p50 {cache['not_modified_p50_ms']} ms, wrk over 50 repeated queries "
              f"{rps[16]:,.0f} req/s at 16 connections and {rps[64]:,.0f} at 64.", ""]
+    remote = figures.get("remote_fronts")
+    if remote:
+        rows += ["Remote mode over one engine (Oxigraph's server), wrk over rotating distinct look-ups, req/s: "
+                 + "; ".join(f"{name}: {_rps(f, 16):,.0f} at 16 connections, {_rps(f, 64):,.0f} at 64 "
+                             f"({_errors(f, 64)} answers not 2xx)" for name, f in remote.items()) + ".", ""]
     return "\n".join(rows)
 
 
