@@ -73,7 +73,9 @@ SETTINGS = (
             "faster, ~0.35 GB per million triples). Off: they stay on the persisted store.",
             off="--sparql-on-disk"),
     Setting("sparql_endpoint", None, "Answer /sparql with this SPARQL 1.1 engine over HTTP instead of the "
-            "embedded store (same checks, same limits; pages still read the local output).", metavar="URL"),
+            "embedded store (same checks, same limits). Pages, downloads and the catalog still read the local "
+            "output, which must be the version the engine holds: `zaisei publish --graph-store` names it there, "
+            "and the server refuses to start on any other (docs/deploy.md).", metavar="URL"),
 )
 DEFAULTS = {s.name: s.default for s in SETTINGS}
 SETTING = {s.name: s for s in SETTINGS}
