@@ -3,6 +3,7 @@ language, and its RDF) and its terms."""
 
 from __future__ import annotations
 
+import hashlib
 from urllib.parse import quote
 
 from flask import Blueprint, Response, redirect, render_template, request
@@ -34,7 +35,9 @@ def _negotiated_file(stem: str, turtle: str, page=None, triples=None):
         return render_error(406, "Not Acceptable", "Available: " + ", ".join(f.media_type for f in RDF_FORMATS))
     triples = (triples or _read)(turtle)
     response = Response(render(triples, fmt.name), mimetype=fmt.media_type)
-    response.set_etag(f"{publication().version}-{stem}-{request.query_string.decode('latin-1')}-{fmt.name}")
+    # The query string as a digest: any byte may be in it, and an entity tag takes few (a '"' is a 500).
+    asked = hashlib.blake2b(request.query_string, digest_size=8).hexdigest()
+    response.set_etag(f"{publication().version}-{stem}-{asked}-{fmt.name}")
     return _varied(response).make_conditional(request)
 
 
