@@ -153,7 +153,7 @@ def remote_fronts(output: Path, work: Path, subjects: list[str], seconds: int) -
 
 def answer_cache(output: Path, work: Path, subjects: list[str], seconds: int) -> dict:
     """`zaisei serve` with its answer cache: a hit, a 304, and wrk over 50 repeated queries."""
-    server = zaisei(output, work, "zaisei cached").start(600)
+    server = zaisei(output, work, "zaisei cached", "--answer-cache-mb", "64").start(600)
     try:
         query, client = LOOKUP.format(subjects[0]), Client(server.url)
         hits, revalidations = [], []

@@ -82,6 +82,8 @@ def test_two_front_processes_share_out_the_workers():
                 sizes.add(json.loads(answer.read())["size"])
         assert len(fronts) == 2 and sizes == {1}
     finally:
+        served.process.terminate()   # two processes to stop: more than stop()'s 10 s on a loaded machine
+        served.process.wait(timeout=60)
         served.stop()
 
 

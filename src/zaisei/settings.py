@@ -46,9 +46,10 @@ SETTINGS = (
     Setting("sparql_queue", 128, "SPARQL queries that may be running or waiting at once (one client at most "
             "half of them); past it 503 (429 past a client's half). Each holds a thread of its own, beside "
             "the `threads` that serve everything else."),
-    Setting("answer_cache_mb", 64, "Memory for finished SPARQL answers, in MiB (0: none), kept per server "
-            "process by the publication's version and the normalised request; GET answers carry an ETag "
-            "and a matching If-None-Match gets 304 without running the query again."),
+    Setting("answer_cache_mb", 0, "Memory for finished SPARQL answers, in MiB (0: none), kept per server "
+            "process by the publication's version and the normalised request, from the second time a request "
+            "is seen. GET answers carry an ETag whatever this is, and a matching If-None-Match gets 304 "
+            "without running the query again. Off by default: it holds memory (docs/deploy.md)."),
     Setting("trusted_proxies", None, "Comma-separated addresses of reverse proxies whose X-Forwarded-For "
             "names the client (for the per-client limit); no other peer's header is believed.",
             metavar="ADDRESSES"),

@@ -50,19 +50,28 @@ class Key:
         return f'"{self.version}-{digest}"'
 
 
+SEEN = 512   # requests remembered (by hash) for the second-request rule: ~50 KB
+
+
 class AnswerCache:
     """A least-recently-used map from Key to (body, headers), at most max_bytes in all.
 
-    Thread-safe (the server answers on many threads). An answer larger than an eighth
-    of the cache is not kept: one big answer must not flush every small one."""
+    Thread-safe (the server answers on many threads). An answer is kept the second time
+    its request is seen among the last SEEN distinct ones: a client sending a different
+    query every time fills nothing (memory stays flat under such load), while any request
+    asked twice is answered from here from its third time on. An answer larger than an
+    eighth of the cache is not kept: one big answer must not flush every small one."""
 
     def __init__(self, max_bytes: int):
         self.max_bytes, self.size = max_bytes, 0
         self.hits = self.misses = self.not_modified = 0
         self._entries: OrderedDict[Key, tuple[bytes, list, int]] = OrderedDict()
+        self._seen: OrderedDict[int, None] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, key: Key) -> tuple[bytes, list] | None:
+        if self.max_bytes <= 0:
+            return None
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
@@ -77,6 +86,8 @@ class AnswerCache:
         if self.max_bytes <= 0 or cost > self.max_bytes // 8:
             return
         with self._lock:
+            if not self._second(key):
+                return
             old = self._entries.pop(key, None)
             if old is not None:
                 self.size -= old[2]
@@ -85,6 +96,15 @@ class AnswerCache:
             while self.size > self.max_bytes:
                 _, (_, _, dropped) = self._entries.popitem(last=False)
                 self.size -= dropped
+
+    def _second(self, key: Key) -> bool:
+        """True when the request was seen before (and is forgotten now); else remember it."""
+        if self._seen.pop(hash(key), False) is None:
+            return True
+        self._seen[hash(key)] = None
+        if len(self._seen) > SEEN:
+            self._seen.popitem(last=False)
+        return False
 
     def forget(self, version: str) -> None:
         """Drop every answer of another version than this one (a new build is served)."""
