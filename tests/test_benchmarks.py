@@ -110,6 +110,10 @@ def test_the_cross_budget_gallery_questions_answer_on_synthetic_data(generated, 
     towns = {t.name_ja for t in municipalities(SIZES[SMALLEST][0])}
     assert {town for town, _, _ in found} == towns
     assert len(found) == 2 * len(result.datasets)   # each budget states its year and the one before
+    query = next(e for e in examples() if e.name == "12-general-account-fy2021-per-municipality").query
+    rows = list(store.query(query, use_default_graph_as_union=True))
+    fy2021 = {d.key for d in result.datasets if d.key.endswith("-2021")}
+    assert len(rows) == len(fy2021) and {row["stated_as"].value for row in rows} <= {"account"}
 
 
 def test_a_changed_dataset_alone_is_rebuilt_and_matches_a_fresh_build(generated, tmp_path):

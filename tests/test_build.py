@@ -182,6 +182,7 @@ def test_query_cli_answers_against_the_built_graph(published):
     query = """PREFIX zs: <https://w3id.org/zaisei/def/>
       PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
       SELECT (SUM(?a) AS ?total) WHERE { ?f a zs:AccountFigure ; zs:amount ?a ; zs:account/skos:broader ?all ;
+        zs:budget <https://w3id.org/zaisei/id/minato-2021/budget> ;
         <http://data.openbudgets.eu/ontology/dsd/dimension/fiscalPeriod> <https://w3id.org/zaisei/id/fiscal-year/2021> }"""
     result = run_cli("query", query, "--output", str(published), "--format", "csv")
     assert result.returncode == 0, result.stderr

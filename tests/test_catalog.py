@@ -389,3 +389,22 @@ def test_a_real_build_publishes_the_catalog(tmp_path):
         path = output / str(data.value(dist, DCAT.downloadURL))[len(DOWNLOAD):]
         checksum = data.value(dist, SPDX.checksum)
         assert str(data.value(checksum, SPDX.checksumValue)) == hashlib.sha256(path.read_bytes()).hexdigest()
+    _covers_every_dataset(output, data)
+
+
+def _covers_every_dataset(output: Path, data: rdflib.Graph) -> None:
+    """Every source folder is a dataset of the catalog and a subset of VoID, in three or more
+    municipalities; a cited one's document is the city's page, with no text to fingerprint."""
+    keys = sorted(p.name for p in SOURCES.iterdir() if (p / "dataset.toml").is_file())
+    dct = rdflib.Namespace("http://purl.org/dc/terms/")
+    listed = {str(data.value(d, dct.identifier)): d for d in data.objects(None, DCAT.dataset)}
+    assert set(keys) <= set(listed) and len(keys) >= 7
+    assert len({s for key in keys for s in data.objects(listed[key], dct.spatial)}) >= 3
+    void = _graph(output / "void.ttl")
+    subsets = {str(o) for o in void.objects(None, rdflib.URIRef("http://rdfs.org/ns/void#subset"))}
+    assert {str(listed[key]) for key in keys} <= subsets
+    for key in keys:
+        document = URIRef(iris.mint(BASE, "document", dataset=key))
+        cited = not (SOURCES / key / "document.txt").is_file()
+        assert (data.value(document, SPDX.checksum) is None) == cited, key
+        assert (output / key / "document.txt").is_file() == (not cited), key

@@ -61,6 +61,10 @@ def marked_up_output(tmp_path_factory):
     text = table.read_text(encoding="utf-8").replace(
         "A town for raising children", "\"<script>alert('x')</script> & <b>bold</b>\"\"\"")
     table.write_text(text, encoding="utf-8")
+    # The landing page shows municipalities and budgets: their names carry markup too.
+    description = sources / "testtown-2030" / "dataset.toml"
+    description.write_text(description.read_text(encoding="utf-8").replace(
+        'name_en = "Testtown"', 'name_en = "<script>alert(\'t\')</script> <b>bold</b> town"'), encoding="utf-8")
     build(Project(sources=sources, output=root / "output"))
     return root / "output"
 

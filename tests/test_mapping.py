@@ -196,3 +196,59 @@ def test_rdflib_and_rapper_read_the_same_number_of_triples(tmp_path, triples, na
     assert f"returned {len(graph)} triples" in counted.stderr
     if name == "data":
         assert len(graph) == len(triples)
+
+
+# --- cited datasets: only the tables a source has; cells, not quotes -------------------------
+
+def _cited_store(key: str) -> GraphStore:
+    graph = GraphStore()
+    graph.add(mapping.run(sources.load(SOURCES / key), ROOT / "mappings", BASE))
+    return graph
+
+
+def _column(graph: GraphStore, query: str, name: str) -> list[str]:
+    return sorted(row[name].value for row in graph.select(PREFIXES + query))
+
+
+def test_a_dataset_of_accounts_alone_has_only_its_cubes_and_structures():
+    """Chuo's budget-size table (accounts, budget, changes): no empty priority or stated-figure
+    cube, no ratio measure (the table states none), and every cube's structure declared."""
+    graph = _cited_store("chuo-2021")
+    cubes = _column(graph, "SELECT ?c WHERE { ?c a qb:DataSet }", "c")
+    assert cubes == [f"{BASE}/id/chuo-2021/cube/accounts", f"{BASE}/id/chuo-2021/cube/changes"]
+    measures = _column(graph, "SELECT ?m WHERE { ?d a qb:DataStructureDefinition ; qb:component/qb:measure ?m }", "m")
+    assert measures == ["https://w3id.org/zaisei/def/amount", "https://w3id.org/zaisei/def/changeAmount",
+                        "https://w3id.org/zaisei/def/changeRate"]
+    assert not _column(graph, "SELECT ?s WHERE { ?s a zs:SourceQuote }", "s")
+    assert _column(graph, "SELECT ?s WHERE { ?s a skos:ConceptScheme }", "s") == [f"{BASE}/id/chuo-2021/scheme/accounts"]
+
+
+def test_a_cited_figure_is_sourced_from_the_cell_it_was_typed_in_from():
+    graph = _cited_store("chuo-2021")
+    (row,) = graph.select(PREFIXES + """SELECT ?cell ?printed ?position ?caption ?page WHERE {
+        ?f zs:source ?cell . ?cell a zs:TableCell ; zs:supports zs:amount ; zs:printed ?printed ;
+           zs:rowPosition ?position ; zs:citedTable ?t .
+        ?t a zs:CitedTable ; dcterms:title ?caption ; dcterms:source ?page FILTER(LANG(?caption) = "ja") }""",
+                          f=f"{BASE}/id/chuo-2021/figure/account/general/2020")
+    assert row["cell"].value == f"{BASE}/id/chuo-2021/table/budget-size/1/amount-2020"
+    assert (row["printed"].value, row["position"].value, row["caption"].value) == ("118,374,610", "1", "財政規模")
+    assert row["page"].value.startswith("https://www.city.chuo.lg.jp/")
+
+
+def test_revenue_by_category_is_a_cube_of_its_own_matched_to_the_national_list():
+    graph = _cited_store("shinagawa-2021")
+    ds = f"{BASE}/id/shinagawa-2021"
+    (row,) = graph.select(PREFIXES + """SELECT ?now ?before ?change ?rate ?op ?national WHERE {
+        ?current zs:revenueCategory ?c ; zs:amount ?now ; obeu-dimension:operationCharacter ?op ;
+                 obeu-dimension:fiscalPeriod ?year .
+        ?x zs:current ?current ; zs:previous/zs:amount ?before ; zs:changeAmount ?change ; zs:changeRate ?rate .
+        ?c skos:exactMatch ?national }""", c=f"{ds}/revenue/special-ward-tax", year=f"{BASE}/id/fiscal-year/2021")
+    assert [Decimal(row[k].value) for k in ("now", "before", "change", "rate")] == [
+        Decimal(49_391_400_000), Decimal(51_219_700_000), Decimal(-1_828_300_000), Decimal("-3.6")]
+    assert row["op"].value.endswith("/operation-character/revenue")
+    assert row["national"].value == "https://w3id.org/zaisei/code/revenue/special-ward-tax"
+    dimension = _column(graph, "SELECT ?p WHERE { ?d rdfs:subPropertyOf ?p ; qb:codeList ?l }", "p")
+    assert dimension == ["https://w3id.org/zaisei/def/account", "https://w3id.org/zaisei/def/revenueCategory"]
+    # The caption names the general account: the account's source is the cited table itself.
+    assert _column(graph, "SELECT ?s WHERE { ?a zs:source ?s }".replace("?a", f"<{ds}/account/general>"), "s") == [
+        f"{ds}/table/general-revenue"]

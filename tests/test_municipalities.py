@@ -86,3 +86,16 @@ def test_each_municipality_has_a_page_listing_its_datasets(server, budgets):
 def test_a_thing_that_publishes_no_budget_has_no_budget_section(server):
     page = requests.get(server.url + "/doc/minato-2021/account/general", params={"lang": "en"})
     assert page.status_code == 200 and 'class="municipality"' not in page.text
+
+
+def test_the_comparison_chart_has_every_fy2021_general_account_of_the_gallery(server, published):
+    """Query 12 finds FY2021's general account in an account table or, for a city that states
+    it only by 款, as the revenue or expenditure total: the chart shows each of them."""
+    example = next(e for e in examples() if e.name.startswith("12-"))
+    rows = Publication(published).select(example.query)
+    chart = _main(requests.get(server.url + "/", params={"lang": "ja"})).split("一般会計の比較")[1].split("各自治体の")[0]
+    assert len({r["municipality"].value for r in rows}) >= 3
+    for row in rows:
+        written, _ = writing.yen(str(int(Decimal(row["amount"].value))), "ja")
+        assert row["municipality"].value in chart and f"令和３年度 {written}" in chart, row["municipality"].value
+

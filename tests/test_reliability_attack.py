@@ -58,7 +58,9 @@ HOSTILE = {
 MATERIALISING = ("sorted cartesian product", "memory hog")
 LIGHT = ["/sparql?" + urllib.parse.urlencode({"query": "SELECT ?s WHERE { ?s a <https://w3id.org/zaisei/def/Account> } "
                                                         "ORDER BY ?s LIMIT 5"}),
-         "/sparql?" + urllib.parse.urlencode({"query": "ASK { ?s ?p ?o }"}),
+         # Selective: with eight datasets the store holds more than engine/cheap.py's 10,000 rows,
+         # and ASK { ?s ?p ?o } would no longer be answered without a worker.
+         "/sparql?" + urllib.parse.urlencode({"query": "ASK { ?s a <https://w3id.org/zaisei/def/Budget> }"}),
          "/doc/minato-2021/priority/pillar-2.ttl"]
 
 

@@ -34,6 +34,7 @@ PREFIX dcterms: <http://purl.org/dc/terms/>
 PREFIX obeu-dimension: <http://data.openbudgets.eu/ontology/dsd/dimension/>
 SELECT ?total WHERE {
   ?f a zs:AccountFigure ; zs:account ?account ; zs:amount ?total ;
+     zs:budget <https://w3id.org/zaisei/id/minato-2021/budget> ;
      obeu-dimension:fiscalPeriod <https://w3id.org/zaisei/id/fiscal-year/2021> .
   ?account dcterms:identifier "total" .
 }"""

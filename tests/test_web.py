@@ -20,6 +20,8 @@ FORMATS = {"text/turtle": "turtle", "application/ld+json": "json-ld", "applicati
            "application/rdf+xml": "xml"}
 
 BASE = Project().base   # the publication's (publication.toml): not this server's address
+# Every source folder is published (none is held back): Minato's quoted dataset and the cited ones.
+PUBLISHED = sorted(p.name for p in Project().sources.iterdir() if (p / "dataset.toml").is_file())
 
 
 @pytest.fixture(scope="module")
@@ -196,6 +198,28 @@ def test_site_files(server):
     assert requests.get(server.url + "/.well-known/void", headers={"Accept": "text/turtle"}).status_code == 200
     ontology = requests.get(server.url + "/def/", headers={"Accept": "text/turtle"})
     assert "owl:Ontology" in ontology.text or "Ontology" in ontology.text
-    assert "<urlset" in requests.get(server.url + "/sitemap.xml").text
+    sitemap = requests.get(server.url + "/sitemap.xml").text
+    assert "<urlset" in sitemap
     assert "Sitemap:" in requests.get(server.url + "/robots.txt").text
-    assert requests.get(server.url + "/healthz").json()["datasets"] == ["minato-2021"]
+    assert len(PUBLISHED) >= 7 and requests.get(server.url + "/healthz").json()["datasets"] == PUBLISHED
+    for key in PUBLISHED:  # every dataset: its page in the sitemap, its source page, its figures downloadable
+        assert f"/datasets/{key}<" in sitemap or f"/datasets/{key}?" in sitemap, key
+        assert requests.get(server.url + f"/source/{key}").status_code == 200, key
+        assert requests.get(server.url + f"/download/{key}/figures.csv").status_code == 200, key
+
+
+def test_a_cited_figure_shows_the_cell_it_was_transcribed_from(server):
+    """Provenance is honest about its level: a cited figure shows the table cell (row, printed
+    text, unit, cited page); a quoted one shows its quote at a line."""
+    cited = requests.get(server.url + "/doc/chuo-2021/figure/account/general/2021?lang=en",
+                         headers={"Accept": "text/html"}).text
+    assert "Source (transcribed from a cited table)" in cited and "105,422,183" in cited
+    assert "row 1" in cited and "千円" in cited and 'href="https://www.city.chuo.lg.jp/' in cited
+    assert "Source (quoted from the document)" not in cited
+    quoted = requests.get(server.url + "/doc/minato-2021/figure/account/general/2021?lang=en",
+                          headers={"Accept": "text/html"}).text
+    assert "Source (quoted from the document)" in quoted and "transcribed from a cited table" not in quoted
+    source = requests.get(server.url + "/source/shinagawa-2021?lang=ja", headers={"Accept": "text/html"}).text
+    assert "一般会計 歳入" in source and "千円" in source and "20210121100139.html" in source
+    page = requests.get(server.url + "/datasets/shinagawa-2021?lang=en", headers={"Accept": "text/html"}).text
+    assert "Source (cited tables)" in page

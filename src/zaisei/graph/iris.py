@@ -49,6 +49,11 @@ PATTERNS = {
     "account": "/id/{dataset}/account/{key}",
     "priority": "/id/{dataset}/priority/{key}",
     "account-figure": "/id/{dataset}/figure/account/{key}/{year}",
+    # Revenue and expenditure by category (款): the dataset's own code lists, figures, changes.
+    "revenue-category": "/id/{dataset}/revenue/{key}",
+    "expenditure-category": "/id/{dataset}/expenditure/{key}",
+    "category-figure": "/id/{dataset}/figure/{table}/{key}/{year}",
+    "category-change": "/id/{dataset}/change/{table}/{key}",
     "priority-figure": "/id/{dataset}/figure/priority/{key}",
     "change": "/id/{dataset}/change/{key}",
     "policy-figure": "/id/{dataset}/policy-figure/{key}",
@@ -69,6 +74,9 @@ PATTERNS = {
     "void-partition": "/id/{dataset}/void/{partition}/{name}",
     "quote": "/id/{dataset}/quote/{table}/{key}/{figure}",
     "selector": "/id/{dataset}/quote/{table}/{key}/{figure}/{selector}",
+    # A cited dataset's provenance: the city's table and the cell a figure was typed in from.
+    "cited-table": "/id/{dataset}/table/{table}",
+    "table-cell": "/id/{dataset}/table/{table}/{row}/{column}",
 }
 # URL paths of pages and files served for people (no thing has these IRIs).
 PAGES = {

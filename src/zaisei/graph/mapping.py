@@ -72,6 +72,12 @@ def quote_rows(dataset: Dataset) -> list[dict[str, str]]:
     return rows
 
 
+def cited_table_rows(dataset: Dataset) -> list[dict[str, str]]:
+    """Each table of the city's that a cited dataset transcribes: its citation columns and row count."""
+    tables = {table.id: table for table in dataset.cited.values()}
+    return [{**table.columns(), "cited_rows": str(table.rows)} for _, table in sorted(tables.items())]
+
+
 def table_rows(dataset: Dataset, table: str, folder: Path | None = None) -> list[dict[str, str]]:
     """The rows a mapping for `table` receives: a table of the dataset, or a lookup table
     of the mappings folder shared by every dataset (units.csv: each unit as written, its IRI)."""
@@ -79,6 +85,8 @@ def table_rows(dataset: Dataset, table: str, folder: Path | None = None) -> list
         return [{}]
     if table == "quotes":
         return quote_rows(dataset)
+    if table == "cited-tables":
+        return cited_table_rows(dataset)
     if folder is not None and (folder / f"{table}.csv").is_file():
         with (folder / f"{table}.csv").open(encoding="utf-8", newline="") as handle:
             return list(csv.DictReader(handle))

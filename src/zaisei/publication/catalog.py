@@ -320,11 +320,14 @@ class _Catalog:
         g.add(d, "dcterms:issued", _typed(description["issued"], "xsd:date"))
         g.add(d, "dcterms:modified", _typed(description["modified"], "xsd:date"))
         g.add(d, "dcat:landingPage", self.document(self.base + document_path(d[len(self.base):])))
-        g.add(d, "foaf:page", self.document(source_text(self.base, entry.key)))
+        cited = entry.description.get("source", {}).get("kind") == "cited"
+        # A quoted dataset's text is served; a cited one's source is the city's own page.
+        g.add(d, "foaf:page", self.document(entry.description["source"]["page"] if cited
+                                            else source_text(self.base, entry.key)))
         # Provenance: a statement saying how the figures were read, and the document they came from.
         provenance = f"{d}/provenance"
         g.types(provenance, "dcterms:ProvenanceStatement")
-        g.texts(provenance, "rdfs:label", pair(self.config["provenance"], "text", values))
+        g.texts(provenance, "rdfs:label", pair(self.config["provenance"], "cited_text" if cited else "text", values))
         g.add(d, "dcterms:provenance", provenance)
         document = self.source_document(entry)
         g.add(d, "prov:wasDerivedFrom", document)
@@ -361,7 +364,9 @@ class _Catalog:
         if source.get("retrieved"):
             g.add(document, "schema:dateDownloaded", _typed(source["retrieved"], "xsd:date"))
         g.add(document, "schema:encodingFormat", _typed(source.get("format") or media_type("text"), "xsd:string"))
-        self.checksum(document, self.target / entry.key / source.get("file", "document.txt"))
+        text = self.target / entry.key / source.get("file", "document.txt")
+        if text.is_file():  # a cited dataset holds no text of the city's to fingerprint
+            self.checksum(document, text)
         return document
 
     def checksum(self, owner: str, path: Path) -> None:

@@ -95,7 +95,8 @@ def write_dataset(result: DatasetResult, folder: Path, target: Path, project: Pr
     (out / "validation.ttl").write_bytes(
         _report_turtle(result.validation, mint(project.base, "dataset", dataset=result.key)))
     dataset = sources.load(folder)
-    shutil.copyfile(dataset.document, out / "document.txt")
+    if dataset.document.is_file():  # a quoted dataset's text; a cited one holds none
+        shutil.copyfile(dataset.document, out / "document.txt")
     tabular.write(result.triples, dataset, out, project.base)
 
 

@@ -1,6 +1,7 @@
 """A Fiscal Data Package (FDP 0.3, the `model` OpenSpending reads) that a viewer can sum.
 
-One resource per budget cube (accounts, changes, pillars, initiatives), one row per leaf of
+One resource per budget cube (accounts, changes, pillars, initiatives, revenue and expenditure
+by category and their changes), one row per leaf of
 the cube: a value that has narrower values in the same cube (the all-accounts total) is no
 row, it is the parent of the rows under it, so summing a measure's rows gives the cube's real
 total and never counts a total with its parts. Each fiscal year is a measure of its own,
@@ -29,7 +30,7 @@ PHASES = {"draft": "proposed", "approved": "approved", "revised": "adjusted", "e
 class Cube:
     name: str            # the resource and its file (cube-{name}.csv)
     cube: str            # the cube's IRI suffix under the dataset ({ds}/cube/{cube})
-    dimension: str       # the classification: account or priority
+    dimension: str       # the classification: account, priority, revenueCategory, expenditureCategory
     measure: str         # zs:amount or zs:changeAmount
     title_en: str
     title_ja: str
@@ -41,7 +42,17 @@ CUBES = (
          "会計別予算額の対前年度増減額"),
     Cube("pillars", "pillars", "priority", "zs:amount", "Budget by priority pillar", "重点的な取組の予算総額"),
     Cube("initiatives", "initiatives", "priority", "zs:amount", "Budget by initiative", "事業別予算額"),
+    Cube("revenue", "revenue", "revenueCategory", "zs:amount", "Revenue by category", "款別歳入予算額"),
+    Cube("revenue-changes", "revenue-changes", "revenueCategory", "zs:changeAmount",
+         "Change on the previous year, revenue by category", "款別歳入予算額の対前年度増減額"),
+    Cube("expenditure", "expenditure", "expenditureCategory", "zs:amount", "Expenditure by category",
+         "款別歳出予算額"),
+    Cube("expenditure-changes", "expenditure-changes", "expenditureCategory", "zs:changeAmount",
+         "Change on the previous year, expenditure by category", "款別歳出予算額の対前年度増減額"),
 )
+# The kind of each classification, in FDP's words.
+CLASSIFICATIONS = {"account": "administrative", "priority": "functional", "revenueCategory": "economic",
+                   "expenditureCategory": "functional"}
 ROWS = prologue("zs", "qb", "obeu-dimension", "skos", "dcterms") + """
 SELECT ?value ?code ?label_ja ?label_en ?parent_code ?parent_ja ?parent_en ?national ?year ?phase ?operation ?amount
 WHERE {
@@ -138,7 +149,7 @@ def _dimension(table: Table) -> dict:
     resource = table.cube.name
     attribute = lambda source, **more: {"source": source, "resource": resource, **more}   # noqa: E731
     return {"dimensionType": "classification", "primaryKey": ["code"],
-            "classificationType": "administrative" if table.cube.dimension == "account" else "functional",
+            "classificationType": CLASSIFICATIONS[table.cube.dimension],
             "attributes": {"parent_code": attribute("parent_code"),
                            "parent_label_ja": attribute("parent_label_ja", labelfor="parent_code"),
                            "parent_label_en": attribute("parent_label_en", labelfor="parent_code"),

@@ -39,17 +39,23 @@ COLUMNS = (
     ("approximate", "zs:approximate", "boolean", None),
     ("account", "zs:account", "iri", None),
     ("priority", "zs:priority", "iri", None),
+    ("revenue_category", "zs:revenueCategory", "iri", None),
+    ("expenditure_category", "zs:expenditureCategory", "iri", None),
     ("about", "zs:about", "iri", None),
     ("source", "zs:source", "iri", None),
     ("source_line", "zs:line", "integer", "{+source}"),
     ("source_quote", "oa:exact", "string", "{+source}/text"),
+    # A cited figure's source is a cell of the city's table: its row position and printed text.
+    ("source_row", "zs:rowPosition", "integer", "{+source}"),
+    ("source_printed", "zs:printed", "string", "{+source}"),
 )
-_TYPES = ("account", "pillar", "initiative", "change", "policy", "indicator")
+_TYPES = ("account", "revenue", "expenditure", "pillar", "initiative", "change", "policy", "indicator")
 
 QUERY = prologue("zs", "qb", "obeu-dimension", "skos", "dcterms", "rdfs", "oa") + """
 SELECT ?figure ?type ?class ?key ?label_ja ?label_en ?fiscal_year ?fiscal_period ?amount_yen
        ?ratio_percent ?change_yen ?change_rate_percent ?value ?unit ?approximate ?account
-       ?priority ?about ?source ?source_line ?source_quote
+       ?priority ?revenue_category ?expenditure_category ?about ?source ?source_line ?source_quote
+       ?source_row ?source_printed
 WHERE {
   {
     ?figure a zs:AccountFigure ; zs:account ?account ; obeu-dimension:fiscalPeriod ?fiscal_period ;
@@ -63,9 +69,21 @@ WHERE {
     BIND(IF(EXISTS { ?priority a zs:Initiative }, "initiative", "pillar") AS ?type)
     BIND(zs:PriorityFigure AS ?class) BIND(zs:amount AS ?main)
   } UNION {
-    ?figure a zs:YearOnYearChange ; dcterms:identifier ?key ; zs:changeAmount ?change_yen .
+    ?figure a ?class ; obeu-dimension:fiscalPeriod ?fiscal_period ; zs:amount ?amount_yen ; dcterms:identifier ?key .
+    FILTER(?class IN (zs:RevenueFigure, zs:ExpenditureFigure))
+    OPTIONAL { ?figure zs:account ?account }
+    OPTIONAL { ?figure zs:revenueCategory ?revenue_category }
+    OPTIONAL { ?figure zs:expenditureCategory ?expenditure_category }
+    BIND(IF(?class = zs:RevenueFigure, "revenue", "expenditure") AS ?type) BIND(zs:amount AS ?main)
+  } UNION {
+    # A change may state its amount, its rate, or both (the source for either).
+    ?figure a zs:YearOnYearChange ; dcterms:identifier ?key .
+    OPTIONAL { ?figure zs:changeAmount ?change_yen }
     OPTIONAL { ?figure zs:changeRate ?change_rate_percent }
-    BIND("change" AS ?type) BIND(zs:YearOnYearChange AS ?class) BIND(zs:changeAmount AS ?main)
+    OPTIONAL { ?figure zs:revenueCategory ?revenue_category }
+    OPTIONAL { ?figure zs:expenditureCategory ?expenditure_category }
+    BIND("change" AS ?type) BIND(zs:YearOnYearChange AS ?class)
+    BIND(IF(BOUND(?change_yen), zs:changeAmount, zs:changeRate) AS ?main)
   } UNION {
     ?figure a ?class ; dcterms:identifier ?key ; zs:value ?value ; zs:unit ?unit .
     FILTER(?class IN (zs:PolicyFigure, zs:Indicator))
@@ -75,8 +93,11 @@ WHERE {
   }
   OPTIONAL { ?figure rdfs:label ?label_ja FILTER(LANG(?label_ja) = "ja") }
   OPTIONAL { ?figure rdfs:label ?label_en FILTER(LANG(?label_en) = "en") }
-  OPTIONAL { ?source zs:supports ?main . ?figure zs:source ?source .
-             ?source zs:line ?source_line ; oa:hasSelector ?selector . ?selector oa:exact ?source_quote }
+  OPTIONAL { ?quote zs:supports ?main . ?figure zs:source ?quote .
+             ?quote zs:line ?source_line ; oa:hasSelector ?selector . ?selector oa:exact ?source_quote }
+  OPTIONAL { ?cell zs:supports ?main . ?figure zs:source ?cell .
+             ?cell zs:rowPosition ?source_row ; zs:printed ?source_printed }
+  BIND(COALESCE(?quote, ?cell) AS ?source)
   BIND(STRAFTER(STR(?fiscal_period), "/fiscal-year/") AS ?fiscal_year)
 }
 """

@@ -32,6 +32,7 @@ _TABLE = {
     "dcterms:publisher": ("公表者", "publisher"), "dcterms:accrualPeriodicity": ("更新頻度", "frequency"),
     "dcterms:conformsTo": ("準拠する規格", "conforms to"), "dcterms:created": ("作成日", "created"),
     "dcterms:format": ("ファイル形式", "format"), "dcterms:hasPart": ("構成要素", "has part"),
+    "dcterms:isPartOf": ("所属先", "is part of"),
     "dcterms:issued": ("公表日", "issued"), "dcterms:language": ("言語", "language"),
     "dcterms:license": ("ライセンス", "licence"), "dcterms:modified": ("更新日", "modified"),
     "dcterms:provenance": ("来歴", "provenance"), "dcterms:spatial": ("対象地域", "spatial coverage"),

@@ -24,16 +24,22 @@ SELECT ?budget ?key ?organization ?year WHERE {
 } ORDER BY ?organization DESC(?year) ?key
 """
 # A budget states its own year and, often, the year before: the figure a budget states for its
-# own year is preferred to the one a later budget restates as its comparison.
+# own year is preferred to the one a later budget restates as its comparison. A budget without
+# a table of accounts states its general account as the total of its revenue or expenditure by
+# category (款), which is the whole account (as the gallery's query 12 reads it).
 GENERAL = prologue("zs", "skos", "dcterms", "obeu-dimension") + """
-SELECT ?organization ?year ?amount ?key ?own WHERE {
-  ?figure a zs:AccountFigure ; zs:account ?account ; zs:amount ?amount ; zs:budget ?budget ;
+SELECT ?organization ?year ?amount ?key ?own ?by_account WHERE {
+  { ?figure a zs:AccountFigure . BIND(true AS ?by_account) }
+  UNION
+  { ?figure zs:revenueCategory|zs:expenditureCategory ?category .
+    FILTER NOT EXISTS { ?category skos:broader ?whole } BIND(false AS ?by_account) }
+  ?figure zs:account ?account ; zs:amount ?amount ; zs:budget ?budget ;
           obeu-dimension:fiscalPeriod ?period ; obeu-dimension:organization ?organization .
   ?account skos:exactMatch ?general .
   ?budget zs:fiscalYear ?fiscal_year ; dcterms:identifier ?key .
   BIND(STRAFTER(STR(?period), "/fiscal-year/") AS ?year)
   BIND(?fiscal_year = ?period AS ?own)
-} ORDER BY ?organization ?year DESC(?own) DESC(?key)
+} ORDER BY ?organization ?year DESC(?own) DESC(?by_account) DESC(?key)
 """
 
 

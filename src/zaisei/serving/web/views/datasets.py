@@ -33,9 +33,8 @@ SELECT ?priority ?parent ?amount ?order WHERE {
 
 @blueprint.route("/")
 def landing():
-    pub, lang = publication(), language()
-    datasets = [_dataset_view(key, lang) for key in pub.datasets]
-    return render_template("landing.html", lang=lang, datasets=datasets, index=municipalities.index(lang), path="/")
+    lang = language()
+    return render_template("landing.html", lang=lang, index=municipalities.index(lang), path="/")
 
 
 def _dataset_view(key: str, lang: str) -> dict:
@@ -48,6 +47,9 @@ def _dataset_view(key: str, lang: str) -> dict:
         "key": key, "title": pick(names.get(budget), lang, key), "budget": document_path(path("budget", dataset=key)),
         "accounts_chart": charts.accounts(accounts, names, lang, pub.local) if accounts else None,
         "priorities_chart": charts.priorities(priorities, names, lang, pub.local) if priorities else None,
+        # A cited dataset holds no document text: its source page lists the tables it cites.
+        "cited": bool(pub.select(prologue("zs") + "SELECT ?t WHERE { ?t a zs:CitedTable ; zs:budget ?budget } LIMIT 1",
+                                 budget=budget)),
     }
 
 

@@ -3,7 +3,6 @@ language, and its RDF) and its terms."""
 
 from __future__ import annotations
 
-import hashlib
 from urllib.parse import quote
 
 from flask import Blueprint, Response, redirect, render_template, request
@@ -35,8 +34,8 @@ def _negotiated_file(stem: str, turtle: str, page=None, triples=None):
         return render_error(406, "Not Acceptable", "Available: " + ", ".join(f.media_type for f in RDF_FORMATS))
     triples = (triples or _read)(turtle)
     response = Response(render(triples, fmt.name), mimetype=fmt.media_type)
-    # The query string as a digest: any byte may be in it, and an entity tag takes few (a '"' is a 500).
-    asked = hashlib.blake2b(request.query_string, digest_size=8).hexdigest()
+    # The query string (?page=2) is part of the tag, quoted: a raw '"' makes no valid ETag.
+    asked = quote(request.query_string.decode("latin-1"), safe="")
     response.set_etag(f"{publication().version}-{stem}-{asked}-{fmt.name}")
     return _varied(response).make_conditional(request)
 

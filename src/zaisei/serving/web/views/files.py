@@ -8,7 +8,8 @@ from pathlib import Path
 
 from flask import Blueprint, Response, current_app, render_template, request, send_file
 
-from zaisei.graph.iris import path
+from zaisei.graph.iris import document_path, path
+from zaisei.rdf.namespaces import prologue
 from zaisei.rdf.formats import compressible, file_media_type
 from zaisei.serving.published import PublicationError
 from zaisei.serving.web.context import publication
@@ -103,10 +104,36 @@ def _inside_output(name: str) -> Path | None:
     return candidate
 
 
+# The tables of the city's a cited dataset was typed in from (it holds no document text).
+CITED_TABLES = prologue("zs", "dcterms") + """
+SELECT ?table ?unit ?rows ?page WHERE {
+  ?table a zs:CitedTable ; zs:budget ?budget ; zs:printedUnit ?unit ; zs:rowCount ?rows ; dcterms:source ?page .
+} ORDER BY ?table
+"""
+
+
+def _cited(key: str, lang: str):
+    """The source page of a cited dataset: its tables, each with its unit, rows and web page."""
+    pub = publication()
+    rows = pub.select(CITED_TABLES, budget=pub.iri(path("budget", dataset=key)))
+    if not rows:
+        return None
+    dataset, text = pub.iri(path("dataset", dataset=key)), pub.iri(path("document", dataset=key))
+    names = pub.labels([dataset, text] + [r["table"].value for r in rows])
+    tables = [{"caption": pick(names.get(r["table"].value), lang, r["table"].value), "unit": r["unit"].value,
+               "rows": r["rows"].value, "page": r["page"].value,
+               "href": document_path(pub.local(r["table"].value) or "")} for r in rows]
+    return render_template("cited.html", lang=lang, key=key, tables=tables, path=path("source-view", dataset=key),
+                           title=pick(names.get(dataset), lang, key), document=pick(names.get(text), lang, key))
+
+
 @blueprint.route("/source/<key>")
 def source(key: str):
     document = _inside_output(f"{key}/document.txt")
     lang = language()
+    cited = _cited(key, lang) if document is None and key in publication().datasets else None
+    if cited is not None:
+        return cited
     if document is None or key not in publication().datasets:
         return render_error(404, "Not Found", {"ja": f"{key} の原文はありません。", "en": f"No source document for {key}."})
     lines = publication().text(document.relative_to(publication().output).as_posix()).split("\n")

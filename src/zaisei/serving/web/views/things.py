@@ -24,6 +24,17 @@ SELECT ?quote ?line ?line_end ?exact ?supports WHERE {
   ?selector oa:exact ?exact . OPTIONAL { ?quote zs:supports ?supports }
 } ORDER BY ?line ?quote
 """
+# A cited figure's source: the cell of the city's table it was typed in from (or, for a thing
+# only a caption names, the table itself), with the table's unit and web page.
+CELLS = prologue("zs", "dcterms") + """
+SELECT ?table ?row ?column ?printed ?supports ?unit ?page WHERE {
+  ?this zs:source ?source .
+  { ?source a zs:TableCell ; zs:citedTable ?table ; zs:rowPosition ?row ; zs:column ?column ; zs:printed ?printed .
+    OPTIONAL { ?source zs:supports ?supports } }
+  UNION { ?source a zs:CitedTable . BIND(?source AS ?table) }
+  ?table zs:printedUnit ?unit ; dcterms:source ?page .
+} ORDER BY ?row ?column
+"""
 COMPARISON = prologue("zs") + """
 SELECT ?change ?current ?previous ?amount ?rate WHERE {
   ?change zs:current ?current ; zs:previous ?previous ; zs:changeAmount ?amount .
@@ -160,6 +171,7 @@ def _html(description, path: str) -> Response:
         "incoming": presenter.rows(description.incoming, incoming=True),
         "incoming_total": description.incoming_total,
         "quotes": _quotes(description.iri, dataset, presenter),
+        "cells": _cells(description.iri, presenter),
         "comparison": _comparison(description.iri, presenter),
         "headline": _headline(description, presenter),
         "figures": _figures(description.iri, presenter),
@@ -181,6 +193,17 @@ def _quotes(iri: str, dataset: str | None, presenter: Presenter) -> list[dict]:
     return [{"line": r["line"].value, "line_end": r["line_end"].value, "exact": r["exact"].value,
              "supports": presenter.label(r["supports"].value) if r["supports"] else "",
              "href": view} for r in rows]
+
+
+def _cells(iri: str, presenter: Presenter) -> list[dict]:
+    """The cited table cells this thing was transcribed from: table, row, printed text, citation."""
+    rows = publication().select(CELLS, this=iri)
+    named = {r["table"].value for r in rows} | {r["supports"].value for r in rows if r["supports"]}
+    presenter.labels.update(publication().labels(named))
+    return [{"table": presenter.label(r["table"].value), "table_href": presenter.href(r["table"].value),
+             "row": r["row"].value if r["row"] else "", "printed": r["printed"].value if r["printed"] else "",
+             "unit": r["unit"].value, "page": r["page"].value,
+             "supports": presenter.label(r["supports"].value) if r["supports"] else ""} for r in rows]
 
 
 def _headline(description, presenter: Presenter):
