@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import os
 import shlex
 import shutil
 import signal
@@ -87,6 +88,23 @@ def security(args) -> int:
     return 0
 
 
+def front(args) -> int:
+    """The front beside Oxigraph's server, per publication (benchmarks/front.py)."""
+    import platform
+
+    from . import front as figures
+    from .front_report import markdown
+
+    runs = [figures.run(output.resolve(), args.seconds, log=lambda m: print(m, file=sys.stderr, flush=True))
+            for output in args.output]
+    if args.json:
+        args.json.write_text(json.dumps(runs, indent=1) + "\n", encoding="utf-8")
+    date = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    machine = f"{os.cpu_count()} cores, Python {platform.python_version()}"
+    print(markdown(runs, "python -m benchmarks " + shlex.join(sys.argv[1:]), date, machine))
+    return 0
+
+
 def _child(function) -> int:
     payload = json.loads(sys.stdin.read())
     print(json.dumps(function(payload)))
@@ -132,6 +150,10 @@ def main(argv=None) -> int:
     p = commands.add_parser("security", help="figures under attack: slow and idle clients, runaway queries")
     p.add_argument("--output", type=Path, default=ROOT / "output", help="the publication to serve")
     p.add_argument("--json", dest="output_json", type=Path, help="also write the figures here")
+    p = commands.add_parser("front", help="the front beside Oxigraph's server: latency, throughput, memory, fairness")
+    p.add_argument("--output", type=Path, action="append", required=True, help="a publication (repeatable)")
+    p.add_argument("--seconds", type=int, default=8, help="seconds of each wrk run")
+    p.add_argument("--json", type=Path, help="also write the figures here")
     commands.add_parser("engine", help=argparse.SUPPRESS)
     commands.add_parser("storage", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -141,7 +163,8 @@ def main(argv=None) -> int:
     if args.command == "storage":
         from .storage import child
         return _child(child)
-    return {"setup": setup, "generate": generate, "run": run, "report": rerender, "security": security}[args.command](args)
+    return {"setup": setup, "generate": generate, "run": run, "report": rerender, "security": security,
+            "front": front}[args.command](args)
 
 
 if __name__ == "__main__":

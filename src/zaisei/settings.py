@@ -46,6 +46,10 @@ SETTINGS = (
     Setting("sparql_queue", 128, "SPARQL queries that may be running or waiting at once (one client at most "
             "half of them); past it 503 (429 past a client's half). Each holds a thread of its own, beside "
             "the `threads` that serve everything else."),
+    Setting("answer_cache_mb", 0, "Memory for finished SPARQL answers, in MiB (0: none), kept per server "
+            "process by the publication's version and the normalised request, from the second time a request "
+            "is seen. GET answers carry an ETag whatever this is, and a matching If-None-Match gets 304 "
+            "without running the query again. Off by default: it holds memory (docs/deploy.md)."),
     Setting("trusted_proxies", None, "Comma-separated addresses of reverse proxies whose X-Forwarded-For "
             "names the client (for the per-client limit); no other peer's header is believed.",
             metavar="ADDRESSES"),
@@ -57,6 +61,9 @@ SETTINGS = (
             "are closed."),
     Setting("sparql_workers", 0, "Query worker processes (0: between 2 and 4, by cores); a timed-out "
             "query's worker is killed and replaced, which is what really stops the work."),
+    Setting("front_processes", 1, "Server processes answering HTTP on the one port (the kernel hands each "
+            "connection to one): each answers small queries and pages on a core of its own, with its own query "
+            "workers (`sparql_workers` and `sparql_queue` are shared out among them) and its own answer cache."),
     Setting("query_memory_mb", 1024, "Memory one query worker may use beyond the shared store, in MiB."),
     Setting("store", None, "Folder for persisted stores of the output (one per output version, made on "
             "first use): start-up opens one in milliseconds instead of loading the dumps into memory, "
@@ -67,7 +74,9 @@ SETTINGS = (
             "faster, ~0.35 GB per million triples). Off: they stay on the persisted store.",
             off="--sparql-on-disk"),
     Setting("sparql_endpoint", None, "Answer /sparql with this SPARQL 1.1 engine over HTTP instead of the "
-            "embedded store (same checks, same limits; pages still read the local output).", metavar="URL"),
+            "embedded store (same checks, same limits). Pages, downloads and the catalog still read the local "
+            "output, which must be the version the engine holds: `zaisei publish --graph-store` names it there, "
+            "and the server refuses to start on any other (docs/deploy.md).", metavar="URL"),
 )
 DEFAULTS = {s.name: s.default for s in SETTINGS}
 SETTING = {s.name: s for s in SETTINGS}

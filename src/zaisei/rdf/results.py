@@ -84,9 +84,10 @@ def _json_term(term) -> str:
     return value + ',"datatype":' + _string(term.datatype.value) + "}"
 
 
-def convert_results(data: bytes, source: str, target: str) -> bytes:
-    """SPARQL results from one format to another (json, xml, csv, tsv), by pyoxigraph."""
-    if source == target:
+def convert_results(data: bytes, source: str, target: str, always: bool = False) -> bytes:
+    """SPARQL results from one format to another (json, xml, csv, tsv), by pyoxigraph; with
+    always, also from a format to itself (another engine's JSON written as ours is)."""
+    if source == target and not always:
         return data
     try:
         return ox.parse_query_results(data, format=RESULT_FORMATS[source]).serialize(format=RESULT_FORMATS[target])

@@ -83,22 +83,47 @@ def serve(settings: dict, started=lambda url: None) -> None:
     once listening. ServeError or PublicationError before anything is served."""
     listener = listen(settings["host"], settings["port"], settings["send_timeout"])
     publication = Publication(Path(settings["output"]), settings["store"] and Path(settings["store"]))
+    if settings["sparql_endpoint"]:
+        _same_version(settings["sparql_endpoint"], publication)
     started(settings["public_url"] or f"http://{settings['host']}:{settings['port']}")
     if publication.snapshot is None:   # a RocksDB handle must not cross fork(): workers reopen those
         _PRELOADED[str(publication.output)] = publication
-    os.environ[ENVIRONMENT] = json.dumps(settings)
+    front = shared_out(settings)
+    os.environ[ENVIRONMENT] = json.dumps(front)
     # glibc gives each thread that allocates its own arena (up to 8 per core); with a hundred
     # request threads they fragment (measured under load: +21 MiB in 20 s; with two, flat after 8 s).
     ctypes.CDLL(None).mallopt(-8, 2)   # M_ARENA_MAX
     server = _Server("zaisei.serving.server:worker_app", address=settings["host"], port=settings["port"],
-                     interface=Interfaces.WSGI, workers=1,
+                     interface=Interfaces.WSGI, workers=max(1, settings["front_processes"]),
                      # queries wait for a worker on threads of their own (engine/admission.py)
-                     blocking_threads=settings["threads"] + settings["sparql_queue"],
+                     blocking_threads=front["threads"] + front["sparql_queue"],
                      http=HTTPModes.http1, backlog=1024, factory=True, log_enabled=False,
                      http1_settings=HTTP1Settings(header_read_timeout=int(settings["header_timeout"] * 1000)),
                      respawn_failed_workers=True, workers_kill_timeout=10)
     server.listener = listener
     server.serve()
+
+
+def _same_version(endpoint: str, publication: Publication) -> None:
+    """Refuse to start in remote mode unless the engine holds this output's version (PublicationError),
+    or when it does not answer (ServeError): before any process is started."""
+    from zaisei.serving.engine import EngineFailure, RemoteEngine
+
+    try:
+        RemoteEngine(endpoint, publication.graphs).check_version(publication)
+    except EngineFailure as exc:
+        raise ServeError(str(exc)) from None
+
+
+def shared_out(settings: dict) -> dict:
+    """Each front process's settings: the query workers and the queue shared out among them, so
+    N processes start no more workers than one would (at least one each)."""
+    fronts = max(1, settings["front_processes"])
+    if fronts == 1:
+        return settings
+    workers = settings["sparql_workers"] or min(4, max(2, os.cpu_count() or 2))
+    return {**settings, "sparql_workers": max(1, workers // fronts),
+            "sparql_queue": max(2, settings["sparql_queue"] // fronts)}
 
 
 def worker_app():

@@ -13,9 +13,18 @@ stops after that many index steps). At most CHEAP_ROWS matches, the query's cost
 is bounded (sorting 10,000 rows takes milliseconds) and it runs here, on the
 same code as in a worker (engine.execute: same bytes). Anything else, or any
 doubt, goes to a worker, where a timeout can kill it.
+
+The probe is itself a query (half the in-process time of a one-subject look-up),
+and some of these shapes need none: an ASK stops at its first match, and a
+SELECT without DISTINCT, REDUCED or ORDER BY streams, one match a row, so pulling
+at most max_results + 1 rows (what the answer does anyway: more is refused as too
+many) bounds its work by max_results index steps; an OFFSET below CHEAP_ROWS adds
+at most that many. Those run at once (`streams`), when max_results <= CHEAP_ROWS.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 from zaisei.serving.safety import lexemes, unescape_codepoints
 
@@ -23,15 +32,33 @@ CHEAP_ROWS = 10_000
 _TERM = {"var", "iri", "pname", "number", "string"}
 
 
-def cheap_pattern(query: str) -> tuple[str, str] | None:
-    """(prologue, triple pattern) of a query of the cheap shapes, as text; None for any other."""
+class Cheap(NamedTuple):
+    prologue: str
+    pattern: str
+    streams: bool   # bounded without a probe: see the module's docstring
+
+
+def cheap_pattern(query: str) -> Cheap | None:
+    """(prologue, triple pattern, streams) of a query of the cheap shapes, as text; None for any other."""
     toks = lexemes(unescape_codepoints(query))
     index = _prologue(toks)
     if index is None:
         return None
     prologue = " ".join(text for _, text in toks[:index])
     pattern = _body(toks, index)
-    return None if pattern is None else (prologue, pattern)
+    return None if pattern is None else Cheap(prologue, pattern, _streams(toks, index))
+
+
+def _streams(toks, index: int) -> bool:
+    """ASK, or SELECT with no DISTINCT, REDUCED, ORDER BY, nor an OFFSET of CHEAP_ROWS or more."""
+    words = [text.upper() for kind, text in toks[index:] if kind == "word"]
+    if words[0] == "ASK":
+        return True
+    if words[0] != "SELECT" or {"DISTINCT", "REDUCED", "ORDER"} & set(words):
+        return False
+    offsets = [toks[i + 1][1] for i in range(index, len(toks) - 1) if toks[i][0] == "word"
+               and toks[i][1].upper() == "OFFSET"]
+    return all(int(offset) < CHEAP_ROWS for offset in offsets)
 
 
 def probe(prologue: str, pattern: str) -> str:

@@ -148,17 +148,19 @@ class LocalEngine:
         if self.store is None or not job.union or job.default_graphs is not None or job.named_graphs is not None:
             return None
         found = cheap_pattern(job.query)
-        if found is None:
-            return None
-        try:
-            rows = list(self.store.query(probe(*found), use_default_graph_as_union=True, base_iri=job.base))
-            matches = int(rows[0]["n"].value)
-        except Exception:   # noqa: BLE001 - any doubt: the worker answers (and reports errors)
-            return None
-        if matches > CHEAP_ROWS:
+        if found is None or not (found.streams and job.max_results <= CHEAP_ROWS or self._few(found, job)):
             return None
         self.in_process += 1
         return encoded(execute(self.store, job), job)
+
+    def _few(self, found, job: Job) -> bool:
+        """True when the pattern has at most CHEAP_ROWS matches (a bounded count)."""
+        try:
+            rows = list(self.store.query(probe(found.prologue, found.pattern), use_default_graph_as_union=True,
+                                         base_iri=job.base))
+            return int(rows[0]["n"].value) <= CHEAP_ROWS
+        except Exception:   # noqa: BLE001 - any doubt: the worker answers (and reports errors)
+            return False
 
     def _acquire(self, client: str, deadline: float) -> _Worker:
         self._start()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 import urllib.error
@@ -9,17 +10,56 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from zaisei.graph.iris import path
 from zaisei.serving.published import Publication, PublicationError
 from zaisei.serving.query import QueryError
+from zaisei.serving.safety import lexemes, query_form, unescape_codepoints
 from zaisei.rdf.formats import media_type
+from zaisei.rdf.namespaces import PREFIXES
 from zaisei.rdf.render import render
 from zaisei.rdf.store import StoreError, parse
+from zaisei.rdf.terms import label_triple
 from zaisei.rdf.results import convert_results, count_results
 from zaisei.serving.engine.jobs import Answer, EngineFailure, Job, Overloaded, QueryTimeout, acceptable, too_large, too_many
 from zaisei.serving.engine.admission import Admission, FairQueue
 
 ABSENT_GRAPH = "urn:x-zaisei:absent-graph"   # stands for graph IRIs we do not hold: empty, never fetched
-_REMOTE_ACCEPT = f"{media_type('json')}, {media_type('ntriples')};q=0.9"
+VERSION_INFO = PREFIXES["owl"] + "versionInfo"
+
+
+def version_graph(publication: Publication) -> str:
+    """The graph `zaisei publish` names the publication's version in, last: a fragment of the
+    service's IRI, as the service description's nodes are; never among the graphs queries see."""
+    return publication.iri(path("service")) + "#publication"
+
+
+def _form(query: str) -> str | None:
+    try:
+        return query_form(query)
+    except QueryError:
+        return None
+
+
+def _accept(form: str | None) -> str:
+    """One format per kind of answer: some engines (Virtuoso) fail a CONSTRUCT asked for JSON first."""
+    return media_type("ntriples") if form in ("CONSTRUCT", "DESCRIBE") else media_type("json")
+
+
+def _ask_as_boolean(data: bytes) -> bytes:
+    """Virtuoso 7 answers an ASK sent with a protocol dataset as one row of one variable
+    (__ASK_RETVAL, 1 or 0): the boolean answer it stands for, as SPARQL JSON."""
+    try:
+        rows = json.loads(data)["results"]["bindings"]
+        value = next(iter(rows[0].values()))["value"] if rows and rows[0] else "0"
+    except (ValueError, KeyError, TypeError, StopIteration) as exc:
+        raise StoreError(f"no boolean in an answer to ASK: {exc}") from None
+    return b'{"head":{},"boolean":' + (b"true" if value in ("1", "true") else b"false") + b"}"
+
+
+def _relative_iris(query: str) -> bool:
+    """True when an IRI of the query is relative, so the engine needs our base (a BASE line makes
+    Virtuoso 7 answer ASK as a SELECT, so it is sent only when needed)."""
+    return any(kind == "iri" and ":" not in text for kind, text in lexemes(unescape_codepoints(query)))
 
 
 class RemoteEngine:
@@ -65,10 +105,10 @@ class RemoteEngine:
 
     def _run(self, job: Job, deadline: float) -> Answer:
         # The protocol has no base parameter: a leading BASE does it (a later BASE in the query wins).
-        query = f"BASE <{job.base}>\n{job.query}" if job.base else job.query
+        query = f"BASE <{job.base}>\n{job.query}" if job.base and _relative_iris(job.query) else job.query
         body = urllib.parse.urlencode([("query", query)] + self._dataset(job)).encode()
         request = urllib.request.Request(self.url, data=body, method="POST", headers={
-            "Content-Type": "application/x-www-form-urlencoded", "Accept": _REMOTE_ACCEPT})
+            "Content-Type": "application/x-www-form-urlencoded", "Accept": _accept(_form(job.query))})
         try:
             with _OPENER.open(request, timeout=max(0.001, deadline - time.monotonic())) as response:
                 data, media = _read_capped(response, deadline, job.max_bytes), response.headers.get_content_type()
@@ -92,13 +132,43 @@ class RemoteEngine:
                     raise too_many(job.max_results)
                 fmt = acceptable(job.rdf_format, "triples")
                 return Answer("triples", fmt, render(triples, fmt), len(triples))
+            if media == media_type("json") and _form(job.query) == "ASK" and b'"boolean"' not in data:
+                data = _ask_as_boolean(data)
             kind, rows = count_results(data, "json")
             if rows > job.max_results:
                 raise too_many(job.max_results)
             fmt = acceptable(job.results_format, kind)
-            return Answer(kind, fmt, convert_results(data, "json", fmt), rows)
+            return Answer(kind, fmt, convert_results(data, "json", fmt, always=True), rows)
         except StoreError as exc:
             raise EngineFailure(f"the SPARQL engine's answer ({media}) is unreadable: {exc}", status=502) from None
+
+    def held_version(self, graph: str, timeout: float = 10.0) -> str | None:
+        """The publication version the engine holds (what `zaisei publish` wrote last), or None."""
+        query = f"SELECT ?v WHERE {{ GRAPH <{graph}> {{ <{graph}> <{VERSION_INFO}> ?v }} }}"
+        request = urllib.request.Request(self.url, data=urllib.parse.urlencode({"query": query}).encode(),
+                                         method="POST", headers={"Content-Type": "application/x-www-form-urlencoded",
+                                                                 "Accept": media_type("json")})
+        try:
+            with _OPENER.open(request, timeout=timeout) as response:
+                data = response.read(1 << 20)
+        except (OSError, urllib.error.URLError) as exc:
+            raise EngineFailure(f"the SPARQL engine at {self.url} did not answer: {exc}", status=503) from None
+        try:
+            values = {row["v"]["value"] for row in json.loads(data)["results"]["bindings"]}
+        except (ValueError, KeyError, TypeError) as exc:
+            raise EngineFailure(f"the SPARQL engine at {self.url} answered no SPARQL JSON: {exc}", status=503) from None
+        return values.pop() if len(values) == 1 else None
+
+    def check_version(self, publication: Publication) -> None:
+        """PublicationError unless the engine holds this output's version: pages, downloads and the
+        catalog come from the output, answers from the engine, and both must be the same build."""
+        held = self.held_version(version_graph(publication))
+        if held != publication.version:
+            found = f"holds publication version {held}" if held else "holds no publication version"
+            raise PublicationError(f"the SPARQL engine at {self.url} {found}, and {publication.output} is "
+                                   f"version {publication.version}: publish this output to it (`zaisei publish "
+                                   f"--graph-store URL --output {publication.output}`) or serve the output it "
+                                   f"was published from")
 
     def status(self) -> dict:
         return {"engine": self.url, **self.admission.load()}
@@ -131,27 +201,33 @@ def _read_capped(response, deadline: float, max_bytes: int) -> bytes:
 
 def publish(output: Path, graph_store: str, timeout: float = 60.0) -> list[tuple[str, int, int]]:
     """PUT each graph of the publication to a SPARQL 1.1 Graph Store (replacing it), the same
-    graphs the local engine holds (datasets, ontology, catalog, VoID): [(graph, triples, status)]."""
+    graphs the local engine holds (datasets, ontology, catalog, VoID): [(graph, triples, status)];
+    then the publication's version, in a graph of its own (version_graph), which remote-mode
+    servers check against their output before they start."""
     try:
         publication = Publication(Path(output))
     except PublicationError as exc:
         raise EngineFailure(str(exc), status=503) from exc
     graphs = {graph: publication.store.triples(graph) for graph in publication.graphs}
-    done = []
-    for graph, triples in sorted(graphs.items()):
-        separator = "&" if "?" in graph_store else "?"
-        target = f"{graph_store}{separator}{urllib.parse.urlencode({'graph': graph})}"
-        request = urllib.request.Request(target, data=render(triples, "ntriples"), method="PUT",
-                                         headers={"Content-Type": media_type("ntriples")})
-        try:
-            with _OPENER.open(request, timeout=timeout) as response:
-                done.append((graph, len(triples), response.status))
-        except urllib.error.HTTPError as exc:
-            with exc:
-                message = exc.read(4096).decode("utf-8", "replace")
-            raise EngineFailure(f"{target}: {exc.code} {message}", status=502) from None
-        except OSError as exc:
-            raise EngineFailure(f"{graph_store}: {exc}", status=502) from None
+    done = [(graph, len(triples), _put(graph_store, graph, triples, timeout)) for graph, triples in sorted(graphs.items())]
+    # The version last: an engine whose publishing stopped halfway does not claim the new one.
+    marker = version_graph(publication)
+    _put(graph_store, marker, [label_triple(marker, VERSION_INFO, publication.version)], timeout)
     return done
 
 
+def _put(graph_store: str, graph: str, triples: list, timeout: float) -> int:
+    """Replace one graph of the store; its HTTP status."""
+    separator = "&" if "?" in graph_store else "?"
+    target = f"{graph_store}{separator}{urllib.parse.urlencode({'graph': graph})}"
+    request = urllib.request.Request(target, data=render(triples, "ntriples"), method="PUT",
+                                     headers={"Content-Type": media_type("ntriples")})
+    try:
+        with _OPENER.open(request, timeout=timeout) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        with exc:
+            message = exc.read(4096).decode("utf-8", "replace")
+        raise EngineFailure(f"{target}: {exc.code} {message}", status=502) from None
+    except OSError as exc:
+        raise EngineFailure(f"{graph_store}: {exc}", status=502) from None

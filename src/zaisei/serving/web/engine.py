@@ -20,6 +20,7 @@ def init_app(app: Flask) -> None:
     if config["sparql_endpoint"]:
         engine = RemoteEngine(config["sparql_endpoint"], publication.graphs, timeout=config["query_timeout"],
                               slots=workers, **limits)
+        engine.check_version(publication)   # the pages read the output: it must be what the engine holds
     else:
         engine = LocalEngine(publication.output, size=workers, timeout=config["query_timeout"],
                              memory_mb=config["query_memory_mb"], snapshot=publication.snapshot,

@@ -14,7 +14,9 @@ from flask import Flask
 from werkzeug.wrappers import Request
 
 from zaisei.serving.query import QueryError
-from zaisei.serving.web.views.sparql import answered, error_response, operation, run
+from zaisei.serving.web.views.sparql import error_response, operation, respond
+
+STATUS = {200: "200 OK", 304: "304 Not Modified"}
 
 
 class FastPath:
@@ -45,10 +47,11 @@ class FastPath:
             query, params = operation(req, self.max_query_length)
             if query is None:   # no query (not plain after all; a GET, so no body was read): the view's
                 return self.flask_wsgi(environ, start_response)
-            answer = run(self.app, req, query, params)
+            status, body, headers = respond(self.app, req, query, params)
         except Exception as exc:  # noqa: BLE001 - Flask answers it, as it would have from the view
             return self._through_flask(environ, start_response, exc)
-        return self._answer(environ, start_response, answer)
+        start_response(STATUS[status], headers)
+        return [body]
 
     def _plain(self, environ) -> bool:
         """True for a request this path answers exactly as the view would (see the class)."""
@@ -63,12 +66,6 @@ class FastPath:
             return parameters.startswith("query=") and "&" not in parameters
         return (method == "POST" and not parameters
                 and environ.get("CONTENT_TYPE", "").startswith("application/sparql-query"))
-
-    def _answer(self, environ, start_response, answer) -> list[bytes]:
-        """The 200 answer with the body and headers the view sends (sparql.answered)."""
-        body, headers = answered(answer, environ.get("HTTP_ACCEPT_ENCODING"), self.max_results)
-        start_response("200 OK", headers)
-        return [body]
 
     def _through_flask(self, environ, start_response, exc: Exception):
         """What Flask answers when the view meets exc: error_response() for a QueryError, the app's

@@ -7,6 +7,7 @@ from flask import Blueprint, Response, current_app
 from zaisei.graph.iris import document_path, is_thing_path, path
 from zaisei.rdf.formats import media_type
 from zaisei.rdf.namespaces import ALL
+from zaisei.serving.web import answers
 from zaisei.serving.web.context import absolute, engine, publication
 
 blueprint = Blueprint("site", __name__)
@@ -46,5 +47,5 @@ def healthz():
 @blueprint.route("/healthz/engine")
 def engine_health():
     """The SPARQL engine now: workers, how they are sandboxed, deaths by cause, queue, failure."""
-    status = engine().status()
+    status = {**engine().status(), "answer_cache": answers.cache(current_app).status()}
     return status, 503 if status.get("failure") else 200

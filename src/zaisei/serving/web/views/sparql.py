@@ -28,6 +28,8 @@ from zaisei.rdf.terms import label_triple, named_node, triple
 from zaisei.serving.engine import Job
 from zaisei.serving.examples import examples
 from zaisei.serving.query import QueryError, inspect
+from zaisei.serving.web import answers
+from zaisei.serving.web.answers import CORS_HEADERS
 from zaisei.serving.web.clients import client_of
 from zaisei.serving.web.context import endpoint_url, settings
 from zaisei.serving.web.encoding import MAXIMUM, MINIMUM, compress, wants_gzip
@@ -42,8 +44,6 @@ blueprint = Blueprint("sparql", __name__)
 UPDATE_PARAMETERS = ("update", "using-graph-uri", "using-named-graph-uri")
 READ_ONLY = "this SPARQL endpoint is read-only: SPARQL Update requests are refused"
 SD, VOID = PREFIXES["sd"], PREFIXES["void"]
-CORS_HEADERS = (("Access-Control-Allow-Origin", "*"), ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
-                ("Access-Control-Allow-Headers", "Content-Type, Accept"))
 # Content-Type as werkzeug writes it (charset on text types), per format.
 CONTENT_TYPES = {name: get_content_type(media, "utf-8") for name, media in MEDIA.items()}
 PAGE_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
@@ -108,9 +108,19 @@ def _sized(req: Request, query: str, limit: int) -> str:
 
 
 def _answer(query: str, params) -> Response:
-    answer = run(current_app, request, query, params)
-    body, headers = answered(answer, request.headers.get("Accept-Encoding"), settings()["max_results"])
-    return Response(body, 200, headers)
+    status, body, headers = respond(current_app, request, query, params)
+    response = Response(body, status, headers)
+    if status == 304:   # no representation, so no media type of its own
+        del response.headers["Content-Type"]
+    return response
+
+
+def respond(app: Flask, req: Request, query: str, params) -> tuple[int, bytes, list]:
+    """(status, body, headers) of a query's answer: 200, or 304 for a GET naming its ETag; from the
+    answer cache when it holds it (web/answers.py), else from the engine."""
+    max_results, accept_encoding = app.config["ZAISEI"]["max_results"], req.headers.get("Accept-Encoding")
+    return answers.respond(app, req, *_job(app, req, query, params),
+                           lambda job: answered(app.extensions["zaisei.sparql"].run(job), accept_encoding, max_results))
 
 
 def answered(answer, accept_encoding: str | None, max_results: int) -> tuple[bytes, list[tuple[str, str]]]:
@@ -128,14 +138,10 @@ def answered(answer, accept_encoding: str | None, max_results: int) -> tuple[byt
     return body, headers
 
 
-def run(app: Flask, req: Request, query: str, params):
-    """Check, negotiate and answer a query for the client the request comes from; the deadline
-    runs from now, so time spent waiting for a worker counts against the timeout."""
-    return app.extensions["zaisei.sparql"].run(_job(app, req, query, params))
-
-
-def _job(app: Flask, req: Request, query: str, params) -> Job:
-    """The Job for a query the protocol let through: refused here if unsafe, formats negotiated."""
+def _job(app: Flask, req: Request, query: str, params) -> tuple[Job, str | None]:
+    """The Job for a query the protocol let through: refused here if unsafe, formats negotiated; the
+    deadline runs from now, so time spent waiting for a worker counts against the timeout. With
+    the query's form (SELECT, ASK, CONSTRUCT, DESCRIBE; None when unrecognisable)."""
     config = app.config["ZAISEI"]
     deadline = time.monotonic() + config["query_timeout"]
     remote = bool(config["sparql_endpoint"])
@@ -145,9 +151,10 @@ def _job(app: Flask, req: Request, query: str, params) -> Job:
     dataset = (tuple(default), tuple(named)) if default or named else (None, None)
     # Compressed by the worker, inside the query's time; a remote engine's answer is compressed here.
     gzip_from = MINIMUM if not remote and wants_gzip(req.headers.get("Accept-Encoding")) else None
-    return Job(query, results_format, rdf_format, *dataset, union=not found.has_dataset,
-               max_results=config["max_results"], base=endpoint_url(app), max_bytes=config["max_answer_mb"] * 2**20,
-               gzip_from=gzip_from, client=client_of(req.environ, app.extensions["zaisei.proxies"]), deadline=deadline)
+    job = Job(query, results_format, rdf_format, *dataset, union=not found.has_dataset,
+              max_results=config["max_results"], base=endpoint_url(app), max_bytes=config["max_answer_mb"] * 2**20,
+              gzip_from=gzip_from, client=client_of(req.environ, app.extensions["zaisei.proxies"]), deadline=deadline)
+    return job, found.form
 
 
 def _graphs(params, name: str) -> list[str]:
