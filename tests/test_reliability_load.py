@@ -32,9 +32,11 @@ pytestmark = [pytest.mark.slow, pytest.mark.reliability]
 LONG = os.environ.get("ZAISEI_LONG") == "1"
 SECONDS = 60 if LONG else 15
 WINDOW = 10 if LONG else 5
-WARM_UP = 3
+# Long enough for every page, template, label and engine cache of the mix to fill (eight datasets
+# take longer than one): what grows after it is what the measurement is about.
+WARM_UP = 6
 CONNECTIONS = 64
-MARGIN = 8 * MiB   # about 5 % of the tree's RSS; a leak of 1 KiB per request passes it in ~20 s here
+MARGIN = 8 * MiB   # at least; 5 % of the tree's RSS: a leak of 1 KiB per request passes it in ~20 s here
 
 
 def _mix(url: str) -> list[tuple[int, Call]]:
@@ -101,5 +103,6 @@ def test_mixed_load_on_64_connections_has_no_errors_and_flat_memory(load_server)
     assert set(result.latencies) == {"sparql", "html", "rdf", "download"}
     assert result.requests > 20 * SECONDS
     growth = mean(s[1] for s in last) - mean(s[1] for s in first)
-    assert growth <= MARGIN, f"RSS grew {growth / MiB:.1f} MiB between the first and last {WINDOW} s"
+    margin = max(MARGIN, 0.05 * mean(s[1] for s in first))
+    assert growth <= margin, f"RSS grew {growth / MiB:.1f} MiB between the first and last {WINDOW} s"
     assert len({s[3] for s in trace.samples}) == 1, "a process of the server's tree died or was added under load"
