@@ -12,6 +12,7 @@ import urllib.request
 import pytest
 
 from support.paths import need_tool, run_cli
+from support.processes import answers
 from test_sparql_protocol import TESTS, _check, _send
 from support.outputs import KASEI, minato_output, protocol_output, tiny_output
 from support.servers import Listener, LiveServer, free_port
@@ -29,15 +30,9 @@ class OxigraphServer:
         self.url = f"http://127.0.0.1:{free_port()}"
         self.process = subprocess.Popen([binary, "serve", "--location", str(folder), "--bind", self.url[7:]],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(self.url + "/query?query=ASK%7B%7D", timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.1)
-        self.close()
-        raise RuntimeError("oxigraph serve did not start")
+        if not answers(self.url + "/query?query=ASK%7B%7D", self.process, 30):
+            self.close()
+            raise RuntimeError("oxigraph serve did not start")
 
     def count(self, graph: str) -> int:
         query = urllib.parse.quote(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")

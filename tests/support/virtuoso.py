@@ -5,11 +5,10 @@ folder: a fresh database, its SQL and HTTP listeners on 127.0.0.1 only, the Grap
 from __future__ import annotations
 
 import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 from support.paths import need_tool
+from support.processes import answers
 from support.servers import free_port
 
 INI = """[Database]
@@ -62,15 +61,10 @@ class VirtuosoServer:
         self.execute(*GRANTS)
 
     def _await(self) -> None:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError("virtuoso-t stopped: " + self.log())
-            try:
-                urllib.request.urlopen(self.url + "/sparql?query=ASK%7B%7D", timeout=2).close()
-                return
-            except OSError:
-                time.sleep(0.25)
+        if answers(self.url + "/sparql?query=ASK%7B%7D", self.process, 120):
+            return
+        if self.process.poll() is not None:
+            raise RuntimeError("virtuoso-t stopped: " + self.log())
         self.close()
         raise RuntimeError("virtuoso-t did not start: " + self.log())
 
