@@ -132,6 +132,7 @@ def test_protocol(protocol_server, name, requests):
 
 def test_suite_is_complete():
     """34 tests: 20 apply to a read-only endpoint as written, 14 are updates (refused)."""
+    need_shared(PROTOCOL)
     names = [name for name, _ in TESTS]
     assert len(names) == 34
     assert sum(name.startswith("update_") for name in names) == 7
