@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 
 from support.paths import need_tool, run_cli
-from support.processes import answers
+from benchmarks.measure import wait_until_answers
 from test_sparql_protocol import TESTS, _check, _send
 from support.outputs import KASEI, minato_output, protocol_output, tiny_output
 from support.servers import Listener, LiveServer, free_port
@@ -30,9 +30,11 @@ class OxigraphServer:
         self.url = f"http://127.0.0.1:{free_port()}"
         self.process = subprocess.Popen([binary, "serve", "--location", str(folder), "--bind", self.url[7:]],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        if not answers(self.url + "/query?query=ASK%7B%7D", self.process, 30):
+        try:
+            wait_until_answers(self.url + "/query", "ASK {}", self.process, 30)
+        except (RuntimeError, TimeoutError):
             self.close()
-            raise RuntimeError("oxigraph serve did not start")
+            raise
 
     def count(self, graph: str) -> int:
         query = urllib.parse.quote(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")

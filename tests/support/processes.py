@@ -4,26 +4,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-import subprocess
 import threading
 import time
-import urllib.request
 
 from benchmarks.measure import tree
 
 MiB = 2**20
 
-
-def answers(url: str, process: subprocess.Popen, seconds: float) -> bool:
-    """Wait until url answers (True), the process exits or the time is up (False)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            urllib.request.urlopen(url, timeout=2).close()
-            return True
-        except OSError:
-            time.sleep(0.1)
-    return False
 
 
 def alive(pid: int) -> bool:

@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 from support.paths import need_tool
-from support.processes import answers
+from benchmarks.measure import wait_until_answers
 from support.servers import free_port
 
 INI = """[Database]
@@ -61,12 +61,11 @@ class VirtuosoServer:
         self.execute(*GRANTS)
 
     def _await(self) -> None:
-        if answers(self.url + "/sparql?query=ASK%7B%7D", self.process, 120):
-            return
-        if self.process.poll() is not None:
-            raise RuntimeError("virtuoso-t stopped: " + self.log())
-        self.close()
-        raise RuntimeError("virtuoso-t did not start: " + self.log())
+        try:
+            wait_until_answers(self.endpoint, "ASK {}", self.process, 120)
+        except (RuntimeError, TimeoutError) as error:
+            self.close()
+            raise RuntimeError(f"virtuoso-t did not start ({error}): {self.log()}") from error
 
     def execute(self, *statements: str) -> None:
         """SQL statements as the database administrator (a fresh database's dba/dba)."""

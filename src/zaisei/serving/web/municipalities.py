@@ -43,10 +43,11 @@ SELECT ?organization ?year ?amount ?key ?own ?by_account WHERE {
 """
 
 
-def budgets() -> dict[str, list[dict]]:
-    """Each municipality (organisation IRI) -> its budgets, latest fiscal year first."""
+def budgets(organization: str | None = None) -> dict[str, list[dict]]:
+    """Each municipality (organisation IRI) -> its budgets, latest fiscal year first; one
+    municipality's only when named (every resource page asks, so the store is asked for it alone)."""
     by_organization: dict[str, list[dict]] = defaultdict(list)
-    for row in publication().select(BUDGETS):
+    for row in publication().select(BUDGETS, **({"organization": organization} if organization else {})):
         by_organization[row["organization"].value].append(
             {"key": row["key"].value, "year": row["year"].value, "budget": row["budget"].value})
     return dict(by_organization)
@@ -98,7 +99,7 @@ def _chart(amounts: dict[str, dict[str, Decimal]], names, lang: str, years: list
 def municipality(organization: str, lang: str) -> dict | None:
     """A municipality's page: its budgets (newest first) and its general account over the years;
     None when the organisation has published no budget here."""
-    budgets_ = budgets().get(organization)
+    budgets_ = budgets(organization).get(organization)
     if not budgets_:
         return None
     pub = publication()
