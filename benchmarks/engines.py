@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .measure import MemorySampler, children, wait_until_answers
+from .measure import MemorySampler, children, terminate, wait_until_answers
 from .queries import ready
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,12 +110,7 @@ class Server:
         peak = self.sampler.stop() if self.sampler else 0
         self.peak = max(self.peak, peak)
         if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+            terminate(self.process, 20)
         return peak
 
 

@@ -159,6 +159,16 @@ class Client:
         self.connection.close()
 
 
+def terminate(process: subprocess.Popen, grace: float) -> None:
+    """SIGTERM, then SIGKILL if the process has not exited after grace seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def wait_until_answers(url: str, query: str, process: subprocess.Popen, timeout: float) -> float:
     """Seconds until the endpoint first answers query with 200 (polling every 20 ms)."""
     started = time.perf_counter()

@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 from support.paths import need_tool
-from benchmarks.measure import wait_until_answers
+from benchmarks.measure import terminate, wait_until_answers
 from support.servers import free_port
 
 INI = """[Database]
@@ -87,9 +87,4 @@ class VirtuosoServer:
         return self.url + "/sparql"
 
     def close(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        terminate(self.process, 30)
